@@ -1,0 +1,53 @@
+# Every command a developer or CI runs. `make up` runs the shop, `make test` tests it.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install protos check-generated lint envoy-config up up-detached down test test-unit test-e2e clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the shop with its dev tools
+
+protos: $(STAMP) ## regenerate gen/ (Python stubs and descriptor set) from protos/
+	$(BIN)/python scripts/gen_protos.py
+
+check-generated: protos ## fail if the committed gen/ differs from what protos/ produce
+	@git diff --exit-code --stat -- gen || (echo "gen/ is stale: run 'make protos' and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen)" || (git status --porcelain -- gen; echo "gen/ has untracked files: run 'make protos' and commit"; exit 1)
+
+lint: $(STAMP) ## buf lint for protos, ruff for Python
+	$(BIN)/buf lint
+	$(BIN)/ruff check .
+
+envoy-config: $(STAMP) ## write build/envoy.yaml for the default local ports and validate it
+	@mkdir -p build
+	$(BIN)/python envoy/generate.py --out build/envoy.yaml
+	$(BIN)/envoy --mode validate -c build/envoy.yaml
+
+up: $(STAMP) ## run the whole shop in the foreground (Ctrl-C stops it)
+	$(BIN)/python -m shopmesh.devstack up
+
+up-detached: $(STAMP) ## run the whole shop in the background (stop with make down)
+	$(BIN)/python -m shopmesh.devstack up --detach
+
+down: ## stop a shop started with make up-detached
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m shopmesh.devstack down; fi
+
+test: $(STAMP) check-generated lint ## everything CI runs: generated-code drift, lint, all tests
+	$(BIN)/python -m pytest -q
+
+test-unit: $(STAMP) ## only the fast tests (rules and stores)
+	$(BIN)/python -m pytest -q tests/unit
+
+clean: ## remove the virtualenv, build output and local data
+	rm -rf $(VENV) build run data

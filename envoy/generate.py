@@ -1,0 +1,229 @@
+"""Generate the Envoy gateway config from the compiled protos.
+
+    python envoy/generate.py --out build/envoy.yaml \
+        --upstream stock=127.0.0.1:50051 --upstream payment=127.0.0.1:50052 ...
+
+The services, their routes and the transcoder's service list all come from the descriptor set
+(gen/shop/shop.protoset): a service `shop.<name>.v1.<Name>Service` becomes cluster `<name>`,
+and `--upstream <name>=host:port` says where it runs. Two listeners:
+
+- REST (default 127.0.0.1:8000): the gRPC-JSON transcoder turns the public REST API into
+  gRPC calls; after transcoding, routing matches the gRPC path `/<service>/`.
+- gRPC (default 127.0.0.1:8081): native gRPC passed through to the same clusters, for
+  grpcurl (with the descriptor set) and generated clients.
+"""
+
+import argparse
+import pathlib
+import sys
+
+import yaml
+from google.protobuf import descriptor_pb2
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DEFAULT_DESCRIPTOR = ROOT / "gen" / "shop" / "shop.protoset"
+API_PACKAGE_PREFIX = "shop."
+ROUTER = {
+    "name": "envoy.filters.http.router",
+    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+}
+
+
+def shop_services(descriptor_set: bytes) -> dict[str, str]:
+    """Map every shop service in the descriptor set to its cluster name."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    services = {}
+    for file in files:
+        if not file.package.startswith(API_PACKAGE_PREFIX):
+            continue
+        for service in file.service:
+            cluster = file.package.split(".")[1]
+            services[f"{file.package}.{service.name}"] = cluster
+    if not services:
+        raise SystemExit("no shop.* services in the descriptor set")
+    return dict(sorted(services.items()))
+
+
+def host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"expected host:port, got {address!r}")
+    return host, int(port)
+
+
+def socket_address(address: str) -> dict:
+    host, port = host_port(address)
+    return {"socket_address": {"address": host, "port_value": port}}
+
+
+def routes(services: dict[str, str], timeout_s: float) -> dict:
+    return {
+        "name": "shop",
+        "virtual_hosts": [
+            {
+                "name": "shop",
+                "domains": ["*"],
+                "routes": [
+                    {
+                        "match": {"prefix": f"/{service}/"},
+                        "route": {"cluster": cluster, "timeout": f"{timeout_s}s"},
+                    }
+                    for service, cluster in services.items()
+                ],
+            }
+        ],
+    }
+
+
+def transcoder(services: dict[str, str], descriptor_path: pathlib.Path) -> dict:
+    return {
+        "name": "envoy.filters.http.grpc_json_transcoder",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http."
+            "grpc_json_transcoder.v3.GrpcJsonTranscoder",
+            "proto_descriptor": str(descriptor_path),
+            "services": list(services),
+            "convert_grpc_status": True,
+            "ignore_unknown_query_parameters": True,
+            "print_options": {
+                "preserve_proto_field_names": True,
+                "always_print_primitive_fields": True,
+                "add_whitespace": False,
+            },
+            "request_validation_options": {"reject_unknown_method": True},
+        },
+    }
+
+
+# Envoy's own refusals (no such path, a non-numeric path segment) answer JSON like the services.
+JSON_LOCAL_REPLIES = {
+    "body_format": {
+        "json_format": {"code": "%RESPONSE_CODE%", "message": "%LOCAL_REPLY_BODY%"},
+    }
+}
+
+
+def listener(
+    name: str, address: str, route_config: dict, http_filters: list[dict], extra: dict
+) -> dict:
+    return {
+        "name": name,
+        "address": socket_address(address),
+        "filter_chains": [
+            {
+                "filters": [
+                    {
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": {
+                            "@type": "type.googleapis.com/envoy.extensions.filters.network."
+                            "http_connection_manager.v3.HttpConnectionManager",
+                            "stat_prefix": name,
+                            "codec_type": "AUTO",
+                            "route_config": route_config,
+                            "http_filters": [*http_filters, ROUTER],
+                            **extra,
+                        },
+                    }
+                ]
+            }
+        ],
+    }
+
+
+def cluster(name: str, address: str) -> dict:
+    return {
+        "name": name,
+        "type": "STRICT_DNS",
+        "lb_policy": "ROUND_ROBIN",
+        "connect_timeout": "1s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3."
+                "HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": socket_address(address)}}]}],
+        },
+    }
+
+
+def build_config(
+    services: dict[str, str],
+    upstreams: dict[str, str],
+    descriptor_path: pathlib.Path,
+    *,
+    rest_addr: str,
+    grpc_addr: str,
+    admin_addr: str,
+    timeout_s: float,
+) -> dict:
+    missing = sorted(set(services.values()) - set(upstreams))
+    if missing:
+        raise SystemExit(f"no --upstream for: {', '.join(missing)}")
+    route_config = routes(services, timeout_s)
+    return {
+        "admin": {"address": socket_address(admin_addr)},
+        "static_resources": {
+            "listeners": [
+                listener(
+                    "rest",
+                    rest_addr,
+                    route_config,
+                    [transcoder(services, descriptor_path)],
+                    {"local_reply_config": JSON_LOCAL_REPLIES},
+                ),
+                listener("grpc", grpc_addr, route_config, [], {}),
+            ],
+            "clusters": [cluster(name, upstreams[name]) for name in sorted(set(services.values()))],
+        },
+    }
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="where to write YAML")
+    parser.add_argument("--descriptor", type=pathlib.Path, default=DEFAULT_DESCRIPTOR)
+    parser.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="NAME=HOST:PORT",
+        help="where a service runs (default: the local ports 50051..50053)",
+    )
+    parser.add_argument("--rest-addr", default="127.0.0.1:8000")
+    parser.add_argument("--grpc-addr", default="127.0.0.1:8081")
+    parser.add_argument("--admin-addr", default="127.0.0.1:9901")
+    parser.add_argument("--timeout-s", type=float, default=15.0, help="per-request route timeout")
+    return parser.parse_args(argv)
+
+
+LOCAL_UPSTREAMS = {
+    "stock": "127.0.0.1:50051",
+    "payment": "127.0.0.1:50052",
+    "order": "127.0.0.1:50053",
+}
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    upstreams = dict(LOCAL_UPSTREAMS)
+    upstreams.update(entry.split("=", 1) for entry in args.upstream)
+    descriptor = args.descriptor.resolve()
+    config = build_config(
+        shop_services(descriptor.read_bytes()),
+        upstreams,
+        descriptor,
+        rest_addr=args.rest_addr,
+        grpc_addr=args.grpc_addr,
+        admin_addr=args.admin_addr,
+        timeout_s=args.timeout_s,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

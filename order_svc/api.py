@@ -1,0 +1,72 @@
+"""OrderService over gRPC: protobuf in, rules, protobuf out. No rules here."""
+
+from functools import partial
+
+from google.protobuf import struct_pb2
+from shop.order.v1 import order_pb2 as pb
+from shop.order.v1 import order_pb2_grpc
+
+from order_svc import orders
+from order_svc.orders import Line, Order
+from order_svc.peers import Peers
+from order_svc.store import OrderStore
+
+
+def _items(order: Order) -> list[struct_pb2.ListValue]:
+    pairs = []
+    for line in order.lines:
+        pair = struct_pb2.ListValue()
+        pair.extend([line.item_id, line.quantity])
+        pairs.append(pair)
+    return pairs
+
+
+class OrderApi(order_pb2_grpc.OrderServiceServicer):
+    def __init__(self, store: OrderStore, peers: Peers) -> None:
+        self._store = store
+        self._peers = peers
+
+    async def CreateOrder(self, request: pb.CreateOrderRequest, context) -> pb.CreateOrderResponse:
+        order = orders.new_order(request.user_id)
+        await self._peers.require_user(order.user_id)
+        await self._store.transact(lambda repo: repo.put(order))
+        return pb.CreateOrderResponse(order_id=order.order_id)
+
+    async def BatchInitOrders(
+        self, request: pb.BatchInitOrdersRequest, context
+    ) -> pb.BatchInitOrdersResponse:
+        batch = orders.batch_orders(request.n, request.n_items, request.n_users, request.item_price)
+        await self._store.transact(lambda repo: repo.put_many(batch))
+        return pb.BatchInitOrdersResponse(msg=f"Batch init for {request.n} orders successful")
+
+    async def FindOrder(self, request: pb.FindOrderRequest, context) -> pb.FindOrderResponse:
+        order = await self._store.read(partial(orders.find_order, order_id=request.order_id))
+        return pb.FindOrderResponse(
+            order_id=order.order_id,
+            paid=order.paid,
+            items=_items(order),
+            user_id=order.user_id,
+            total_cost=order.total_cost,
+        )
+
+    async def AddItem(self, request: pb.AddItemRequest, context) -> pb.AddItemResponse:
+        quantity = request.quantity if request.HasField("quantity") else 1
+        orders.check_new_line(request.item_id, quantity)
+        # Fail fast, before asking stock, when the order cannot take a line anyway.
+        await self._store.read(partial(orders.find_unpaid, order_id=request.order_id))
+        price = await self._peers.item_price(request.item_id)
+        line = Line(request.item_id, quantity, price)
+        order = await self._store.transact(
+            partial(orders.add_item, order_id=request.order_id, line=line)
+        )
+        return pb.AddItemResponse(order_id=order.order_id, total_cost=order.total_cost)
+
+    async def RemoveItem(self, request: pb.RemoveItemRequest, context) -> pb.RemoveItemResponse:
+        order = await self._store.transact(
+            partial(orders.remove_item, order_id=request.order_id, item_id=request.item_id)
+        )
+        return pb.RemoveItemResponse(order_id=order.order_id, total_cost=order.total_cost)
+
+    async def DeleteOrder(self, request: pb.DeleteOrderRequest, context) -> pb.DeleteOrderResponse:
+        await self._store.transact(partial(orders.delete_order, order_id=request.order_id))
+        return pb.DeleteOrderResponse(order_id=request.order_id)

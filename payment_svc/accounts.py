@@ -1,0 +1,131 @@
+"""The payment rules: users, their credit, and direct payments for orders.
+
+Pure Python: every function takes an `Accounts` repository that the store hands it inside one
+transaction, so a read-check-write here is atomic whatever the store.
+"""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from shopmesh.errors import AlreadyExists, FailedPrecondition, NotFound
+from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
+
+
+@dataclass
+class User:
+    user_id: str
+    credit: int
+
+
+@dataclass
+class DirectPayment:
+    """A payment made for (user, order) through the 2023 pay endpoint."""
+
+    user_id: str
+    order_id: str
+    amount: int
+    refunded: bool = False
+
+
+class Accounts(Protocol):
+    """Users and direct payments as one transaction sees them."""
+
+    def get_user(self, user_id: str) -> User | None: ...
+
+    def put_user(self, user: User) -> None: ...
+
+    def put_users(self, users: Iterator[User]) -> None: ...
+
+    def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None: ...
+
+    def put_payment(self, payment: DirectPayment) -> None: ...
+
+
+def new_user() -> User:
+    return User(user_id=str(uuid.uuid4()), credit=0)
+
+
+def batch_users(n: int, starting_money: int) -> Iterator[User]:
+    require_positive(n, "n", "INVALID_COUNT")
+    require_non_negative(starting_money, "starting_money", "INVALID_AMOUNT")
+    return (User(str(i), starting_money) for i in range(n))
+
+
+def find_user(accounts: Accounts, user_id: str) -> User:
+    require_id(user_id, "user_id")
+    user = accounts.get_user(user_id)
+    if user is None:
+        raise NotFound("USER_NOT_FOUND", f"user {user_id!r} does not exist", user_id=user_id)
+    return user
+
+
+def add_funds(accounts: Accounts, user_id: str, amount: int) -> User:
+    require_positive(amount, "amount", "INVALID_AMOUNT")
+    user = find_user(accounts, user_id)
+    user.credit = checked_sum(user.credit, amount, "credit", "CREDIT_OVERFLOW")
+    accounts.put_user(user)
+    return user
+
+
+def pay(accounts: Accounts, user_id: str, amount: int) -> User:
+    require_positive(amount, "amount", "INVALID_AMOUNT")
+    user = find_user(accounts, user_id)
+    if user.credit < amount:
+        raise FailedPrecondition(
+            "INSUFFICIENT_CREDIT",
+            f"user {user_id!r} has credit {user.credit}, {amount} requested",
+            user_id=user_id,
+            credit=user.credit,
+            requested=amount,
+        )
+    user.credit -= amount
+    accounts.put_user(user)
+    return user
+
+
+def pay_order(accounts: Accounts, user_id: str, order_id: str, amount: int) -> User:
+    """Pay once per (user, order): a repeat with the same amount is a no-op."""
+    require_id(order_id, "order_id")
+    require_positive(amount, "amount", "INVALID_AMOUNT")
+    payment = accounts.get_payment(user_id, order_id)
+    if payment and not payment.refunded:
+        if payment.amount != amount:
+            raise AlreadyExists(
+                "PAYMENT_CONFLICT",
+                f"order {order_id!r} is already paid with {payment.amount}, not {amount}",
+                user_id=user_id,
+                order_id=order_id,
+            )
+        return find_user(accounts, user_id)
+    user = pay(accounts, user_id, amount)
+    accounts.put_payment(DirectPayment(user_id, order_id, amount))
+    return user
+
+
+def cancel_payment(accounts: Accounts, user_id: str, order_id: str) -> User:
+    """Refund a direct payment; refunding it again is a no-op."""
+    require_id(order_id, "order_id")
+    user = find_user(accounts, user_id)
+    payment = accounts.get_payment(user_id, order_id)
+    if payment is None:
+        raise NotFound(
+            "PAYMENT_NOT_FOUND",
+            f"user {user_id!r} made no direct payment for order {order_id!r}",
+            user_id=user_id,
+            order_id=order_id,
+        )
+    if not payment.refunded:
+        user.credit = checked_sum(user.credit, payment.amount, "credit", "CREDIT_OVERFLOW")
+        payment.refunded = True
+        accounts.put_user(user)
+        accounts.put_payment(payment)
+    return user
+
+
+def payment_status(accounts: Accounts, user_id: str, order_id: str) -> bool:
+    require_id(order_id, "order_id")
+    find_user(accounts, user_id)
+    payment = accounts.get_payment(user_id, order_id)
+    return payment is not None and not payment.refunded

@@ -1,0 +1,69 @@
+"""PaymentService over gRPC: protobuf in, rules, protobuf out. No rules here."""
+
+from functools import partial
+
+from shop.payment.v1 import payment_pb2 as pb
+from shop.payment.v1 import payment_pb2_grpc
+
+from payment_svc import accounts
+from payment_svc.store import PaymentStore
+
+
+class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
+    def __init__(self, store: PaymentStore) -> None:
+        self._store = store
+
+    async def CreateUser(self, request: pb.CreateUserRequest, context) -> pb.CreateUserResponse:
+        user = accounts.new_user()
+        await self._store.transact(lambda repo: repo.put_user(user))
+        return pb.CreateUserResponse(user_id=user.user_id)
+
+    async def BatchInitUsers(
+        self, request: pb.BatchInitUsersRequest, context
+    ) -> pb.BatchInitUsersResponse:
+        batch = accounts.batch_users(request.n, request.starting_money)
+        await self._store.transact(lambda repo: repo.put_users(batch))
+        return pb.BatchInitUsersResponse(msg=f"Batch init for {request.n} users successful")
+
+    async def FindUser(self, request: pb.FindUserRequest, context) -> pb.FindUserResponse:
+        user = await self._store.read(partial(accounts.find_user, user_id=request.user_id))
+        return pb.FindUserResponse(user_id=user.user_id, credit=user.credit)
+
+    async def AddFunds(self, request: pb.AddFundsRequest, context) -> pb.AddFundsResponse:
+        await self._store.transact(
+            partial(accounts.add_funds, user_id=request.user_id, amount=request.amount)
+        )
+        return pb.AddFundsResponse(done=True)
+
+    async def Pay(self, request: pb.PayRequest, context) -> pb.PayResponse:
+        user = await self._store.transact(
+            partial(accounts.pay, user_id=request.user_id, amount=request.amount)
+        )
+        return pb.PayResponse(user_id=user.user_id, credit=user.credit)
+
+    async def PayOrder(self, request: pb.PayOrderRequest, context) -> pb.PayOrderResponse:
+        user = await self._store.transact(
+            partial(
+                accounts.pay_order,
+                user_id=request.user_id,
+                order_id=request.order_id,
+                amount=request.amount,
+            )
+        )
+        return pb.PayOrderResponse(user_id=user.user_id, credit=user.credit)
+
+    async def CancelPayment(
+        self, request: pb.CancelPaymentRequest, context
+    ) -> pb.CancelPaymentResponse:
+        user = await self._store.transact(
+            partial(accounts.cancel_payment, user_id=request.user_id, order_id=request.order_id)
+        )
+        return pb.CancelPaymentResponse(user_id=user.user_id, credit=user.credit)
+
+    async def GetPaymentStatus(
+        self, request: pb.GetPaymentStatusRequest, context
+    ) -> pb.GetPaymentStatusResponse:
+        paid = await self._store.read(
+            partial(accounts.payment_status, user_id=request.user_id, order_id=request.order_id)
+        )
+        return pb.GetPaymentStatusResponse(paid=paid)

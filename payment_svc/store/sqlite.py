@@ -1,0 +1,64 @@
+"""The embedded default store: one SQLite file per payment service."""
+
+import pathlib
+import sqlite3
+from collections.abc import Iterator
+
+from payment_svc.accounts import DirectPayment, User
+from shopmesh.sqlite import SqliteStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY,
+    credit  INTEGER NOT NULL CHECK (credit >= 0)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS direct_payments (
+    user_id  TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    amount   INTEGER NOT NULL CHECK (amount > 0),
+    refunded INTEGER NOT NULL,
+    PRIMARY KEY (user_id, order_id)
+) WITHOUT ROWID;
+"""
+
+
+class SqliteAccounts:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get_user(self, user_id: str) -> User | None:
+        row = self._conn.execute(
+            "SELECT user_id, credit FROM users WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        return User(*row) if row else None
+
+    def put_user(self, user: User) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO users (user_id, credit) VALUES (?, ?)",
+            (user.user_id, user.credit),
+        )
+
+    def put_users(self, users: Iterator[User]) -> None:
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO users (user_id, credit) VALUES (?, ?)",
+            ((u.user_id, u.credit) for u in users),
+        )
+
+    def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None:
+        row = self._conn.execute(
+            "SELECT user_id, order_id, amount, refunded FROM direct_payments"
+            " WHERE user_id = ? AND order_id = ?",
+            (user_id, order_id),
+        ).fetchone()
+        return DirectPayment(row[0], row[1], row[2], bool(row[3])) if row else None
+
+    def put_payment(self, payment: DirectPayment) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO direct_payments (user_id, order_id, amount, refunded)"
+            " VALUES (?, ?, ?, ?)",
+            (payment.user_id, payment.order_id, payment.amount, int(payment.refunded)),
+        )
+
+
+def open_sqlite_store(path: pathlib.Path, synchronous: str) -> SqliteStore[SqliteAccounts]:
+    return SqliteStore(path, SCHEMA, SqliteAccounts, synchronous=synchronous)

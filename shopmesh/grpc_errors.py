@@ -1,0 +1,98 @@
+"""Business errors <-> gRPC status with google.rpc.ErrorInfo, in both directions.
+
+Servers install `ErrorTranslator`, so handlers simply raise `ShopError`. Clients call through
+`translate_rpc_error`, so an upstream refusal re-surfaces with its original reason.
+"""
+
+import logging
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from shopmesh import errors
+from shopmesh.errors import Kind, ShopError
+
+log = logging.getLogger(__name__)
+
+_CODES = {
+    Kind.INVALID_ARGUMENT: code_pb2.INVALID_ARGUMENT,
+    Kind.OUT_OF_RANGE: code_pb2.OUT_OF_RANGE,
+    Kind.NOT_FOUND: code_pb2.NOT_FOUND,
+    Kind.FAILED_PRECONDITION: code_pb2.FAILED_PRECONDITION,
+    Kind.ALREADY_EXISTS: code_pb2.ALREADY_EXISTS,
+    Kind.ABORTED: code_pb2.ABORTED,
+}
+_ERRORS_BY_CODE = {
+    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
+    grpc.StatusCode.OUT_OF_RANGE: errors.OutOfRange,
+    grpc.StatusCode.NOT_FOUND: errors.NotFound,
+    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
+    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
+    grpc.StatusCode.ABORTED: errors.Aborted,
+}
+# The call may not have reached the peer, or its answer was lost: the caller cannot know
+# whether anything happened there, but it knows it did not finish its own work.
+UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+def to_status(error: ShopError, domain: str) -> grpc.Status:
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
+    detail = any_pb2.Any()
+    detail.Pack(info)
+    status = status_pb2.Status(code=_CODES[error.kind], message=error.message, details=[detail])
+    return rpc_status.to_status(status)
+
+
+def error_info(rpc_error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
+    """The ErrorInfo a peer attached to its error, if any."""
+    status = rpc_status.from_call(rpc_error)
+    for detail in status.details if status else []:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info
+    return None
+
+
+def translate_rpc_error(rpc_error: grpc.aio.AioRpcError, peer: str) -> ShopError:
+    """Re-raise a peer's refusal as our own business error, keeping its reason."""
+    code = rpc_error.code()
+    if code in UNREACHABLE:
+        return errors.Aborted(
+            "DEPENDENCY_UNAVAILABLE",
+            f"{peer} did not answer ({code.name}); nothing was changed, try again",
+            service=peer,
+        )
+    info = error_info(rpc_error)
+    error_class = _ERRORS_BY_CODE.get(code)
+    if error_class is None or info is None:
+        raise rpc_error
+    return error_class(info.reason, rpc_error.details() or info.reason, **dict(info.metadata))
+
+
+class ErrorTranslator(grpc.aio.ServerInterceptor):
+    """Turns a ShopError raised by any unary handler into a rich gRPC status."""
+
+    def __init__(self, domain: str) -> None:
+        self._domain = domain
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        domain = self._domain
+
+        async def behaviour(request, context: grpc.aio.ServicerContext):
+            try:
+                return await inner(request, context)
+            except ShopError as error:
+                log.debug("%s refused: %r", handler_call_details.method, error)
+                await context.abort_with_status(to_status(error, domain))
+
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

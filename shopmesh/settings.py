@@ -1,0 +1,46 @@
+"""Reading settings from the environment: the helpers every service's settings use."""
+
+import os
+import pathlib
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def data_dir() -> pathlib.Path:
+    """Where the embedded stores keep their files (SHOP_DATA_DIR, default ./data)."""
+    return pathlib.Path(env_str("SHOP_DATA_DIR", "data")).resolve()
+
+
+class ServiceSettings:
+    """What every service reads: where to listen, where its data lives, how to stop."""
+
+    def __init__(self, service: str, default_port: int) -> None:
+        self.service = service
+        self.listen_addr = env_str("LISTEN_ADDR", f"127.0.0.1:{default_port}")
+        self.store = env_str("SHOP_STORE", "sqlite")
+        if self.store != "sqlite":
+            raise SystemExit(f"SHOP_STORE must be 'sqlite', got {self.store!r}")
+        self.db_path = data_dir() / f"{service}.sqlite3"
+        self.sqlite_synchronous = env_str("SQLITE_SYNCHRONOUS", "NORMAL").upper()
+        if self.sqlite_synchronous not in {"NORMAL", "FULL", "EXTRA"}:
+            raise SystemExit("SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
+        self.grace_s = env_float("SHUTDOWN_GRACE_S", 5.0)
+        self.log_level = env_str("LOG_LEVEL", "INFO")

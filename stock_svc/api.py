@@ -1,0 +1,44 @@
+"""StockService over gRPC: protobuf in, rules, protobuf out. No rules here."""
+
+from functools import partial
+
+from shop.stock.v1 import stock_pb2 as pb
+from shop.stock.v1 import stock_pb2_grpc
+
+from stock_svc import inventory
+from stock_svc.store import StockStore
+
+
+class StockApi(stock_pb2_grpc.StockServiceServicer):
+    def __init__(self, store: StockStore) -> None:
+        self._store = store
+
+    async def CreateItem(self, request: pb.CreateItemRequest, context) -> pb.CreateItemResponse:
+        item = inventory.new_item(request.price)
+        await self._store.transact(lambda items: items.put(item))
+        return pb.CreateItemResponse(item_id=item.item_id)
+
+    async def BatchInitItems(
+        self, request: pb.BatchInitItemsRequest, context
+    ) -> pb.BatchInitItemsResponse:
+        batch = inventory.batch_items(request.n, request.starting_stock, request.item_price)
+        await self._store.transact(lambda items: items.put_many(batch))
+        return pb.BatchInitItemsResponse(msg=f"Batch init for {request.n} items successful")
+
+    async def FindItem(self, request: pb.FindItemRequest, context) -> pb.FindItemResponse:
+        item = await self._store.read(partial(inventory.find_item, item_id=request.item_id))
+        return pb.FindItemResponse(stock=item.stock, price=item.price)
+
+    async def AddStock(self, request: pb.AddStockRequest, context) -> pb.AddStockResponse:
+        item = await self._store.transact(
+            partial(inventory.add_stock, item_id=request.item_id, amount=request.amount)
+        )
+        return pb.AddStockResponse(item_id=item.item_id, stock=item.stock)
+
+    async def SubtractStock(
+        self, request: pb.SubtractStockRequest, context
+    ) -> pb.SubtractStockResponse:
+        item = await self._store.transact(
+            partial(inventory.subtract_stock, item_id=request.item_id, amount=request.amount)
+        )
+        return pb.SubtractStockResponse(item_id=item.item_id, stock=item.stock)

@@ -1,0 +1,74 @@
+"""The stock rules: items, their price and stock, and how stock may change.
+
+Pure Python: every function takes an `Items` repository that the store hands it inside one
+transaction, so a read-check-write here is atomic whatever the store.
+"""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from shopmesh.errors import FailedPrecondition, NotFound
+from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
+
+
+@dataclass
+class Item:
+    item_id: str
+    stock: int
+    price: int
+
+
+class Items(Protocol):
+    """The items table as one transaction sees it."""
+
+    def get(self, item_id: str) -> Item | None: ...
+
+    def put(self, item: Item) -> None: ...
+
+    def put_many(self, items: Iterator[Item]) -> None: ...
+
+
+def new_item(price: int) -> Item:
+    require_non_negative(price, "price", "INVALID_PRICE")
+    return Item(item_id=str(uuid.uuid4()), stock=0, price=price)
+
+
+def batch_items(n: int, starting_stock: int, item_price: int) -> Iterator[Item]:
+    require_positive(n, "n", "INVALID_COUNT")
+    require_non_negative(starting_stock, "starting_stock", "INVALID_AMOUNT")
+    require_non_negative(item_price, "item_price", "INVALID_PRICE")
+    return (Item(str(i), starting_stock, item_price) for i in range(n))
+
+
+def find_item(items: Items, item_id: str) -> Item:
+    require_id(item_id, "item_id")
+    item = items.get(item_id)
+    if item is None:
+        raise NotFound("ITEM_NOT_FOUND", f"item {item_id!r} does not exist", item_id=item_id)
+    return item
+
+
+def add_stock(items: Items, item_id: str, amount: int) -> Item:
+    require_positive(amount, "amount", "INVALID_AMOUNT")
+    item = find_item(items, item_id)
+    item.stock = checked_sum(item.stock, amount, "stock", "STOCK_OVERFLOW")
+    items.put(item)
+    return item
+
+
+def subtract_stock(items: Items, item_id: str, amount: int) -> Item:
+    require_positive(amount, "amount", "INVALID_AMOUNT")
+    item = find_item(items, item_id)
+    if item.stock < amount:
+        raise FailedPrecondition(
+            "INSUFFICIENT_STOCK",
+            f"item {item_id!r} has {item.stock} in stock, {amount} requested",
+            item_id=item_id,
+            stock=item.stock,
+            requested=amount,
+        )
+    item.stock -= amount
+    items.put(item)
+    return item
