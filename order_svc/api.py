@@ -3,13 +3,21 @@
 from functools import partial
 
 from google.protobuf import struct_pb2
-from shop.order.v1 import order_pb2 as pb
-from shop.order.v1 import order_pb2_grpc
 
 from order_svc import orders
+from order_svc.checkout import CheckoutTxn, Decision
+from order_svc.coordinator import CheckoutCoordinator
 from order_svc.orders import Line, Order
 from order_svc.peers import Peers
 from order_svc.store import OrderStore
+from shop.order.v1 import order_pb2 as pb
+from shop.order.v1 import order_pb2_grpc
+
+_OUTCOMES = {
+    None: pb.CHECKOUT_OUTCOME_PENDING,
+    Decision.COMMIT: pb.CHECKOUT_OUTCOME_COMMITTED,
+    Decision.ABORT: pb.CHECKOUT_OUTCOME_ABORTED,
+}
 
 
 def _items(order: Order) -> list[struct_pb2.ListValue]:
@@ -22,9 +30,10 @@ def _items(order: Order) -> list[struct_pb2.ListValue]:
 
 
 class OrderApi(order_pb2_grpc.OrderServiceServicer):
-    def __init__(self, store: OrderStore, peers: Peers) -> None:
+    def __init__(self, store: OrderStore, peers: Peers, coordinator: CheckoutCoordinator) -> None:
         self._store = store
         self._peers = peers
+        self._coordinator = coordinator
 
     async def CreateOrder(self, request: pb.CreateOrderRequest, context) -> pb.CreateOrderResponse:
         order = orders.new_order(request.user_id)
@@ -70,3 +79,22 @@ class OrderApi(order_pb2_grpc.OrderServiceServicer):
     async def DeleteOrder(self, request: pb.DeleteOrderRequest, context) -> pb.DeleteOrderResponse:
         await self._store.transact(partial(orders.delete_order, order_id=request.order_id))
         return pb.DeleteOrderResponse(order_id=request.order_id)
+
+    async def Checkout(self, request: pb.CheckoutRequest, context) -> pb.CheckoutResponse:
+        paid = await self._coordinator.checkout(request.order_id)
+        if isinstance(paid, CheckoutTxn):
+            return pb.CheckoutResponse(
+                order_id=paid.order_id, paid=True, total_cost=paid.total, transaction_id=paid.txn_id
+            )
+        return pb.CheckoutResponse(
+            order_id=paid.order_id,
+            paid=True,
+            total_cost=paid.total_cost,
+            transaction_id=paid.checkout_txn or "",
+        )
+
+    async def GetCheckoutOutcome(
+        self, request: pb.GetCheckoutOutcomeRequest, context
+    ) -> pb.GetCheckoutOutcomeResponse:
+        decision = await self._coordinator.outcome(request.transaction_id)
+        return pb.GetCheckoutOutcomeResponse(outcome=_OUTCOMES[decision])

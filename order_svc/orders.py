@@ -31,6 +31,8 @@ class Order:
     user_id: str
     paid: bool = False
     lines: list[Line] = field(default_factory=list)
+    # The checkout transaction under way, or the one that paid the order.
+    checkout_txn: str | None = None
 
     @property
     def total_cost(self) -> int:
@@ -91,6 +93,12 @@ def find_unpaid(orders: Orders, order_id: str) -> Order:
     if order.paid:
         raise FailedPrecondition(
             "ORDER_ALREADY_PAID", f"order {order_id!r} is paid and cannot change", order_id=order_id
+        )
+    if order.checkout_txn:
+        raise FailedPrecondition(
+            "CHECKOUT_IN_PROGRESS",
+            f"order {order_id!r} is being checked out and cannot change",
+            order_id=order_id,
         )
     return order
 

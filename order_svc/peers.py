@@ -2,7 +2,6 @@
 
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-
 from shopmesh.clients import call, open_channel
 
 STOCK_SERVICE = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
@@ -39,3 +38,28 @@ class Peers:
     async def close(self) -> None:
         await self._stock_channel.close()
         await self._payment_channel.close()
+
+    async def reserve_stock(self, txn_id: str, lines: dict[str, int], timeout_s: float) -> None:
+        request = stock_pb2.ReserveStockRequest(
+            transaction_id=txn_id,
+            lines=[stock_pb2.ReservationLine(item_id=i, quantity=q) for i, q in lines.items()],
+        )
+        await call(self.stock.ReserveStock, request, timeout_s=timeout_s, peer="stock")
+
+    async def reserve_credit(
+        self, txn_id: str, user_id: str, order_id: str, amount: int, timeout_s: float
+    ) -> None:
+        request = payment_pb2.ReserveCreditRequest(
+            transaction_id=txn_id, user_id=user_id, order_id=order_id, amount=amount
+        )
+        await call(self.payment.ReserveCredit, request, timeout_s=timeout_s, peer="payment")
+
+    async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
+        """Send the decision to one participant: commit or cancel its reservation."""
+        module = stock_pb2 if peer == "stock" else payment_pb2
+        stub = self.stock if peer == "stock" else self.payment
+        if commit:
+            method, request = stub.CommitReservation, module.CommitReservationRequest
+        else:
+            method, request = stub.CancelReservation, module.CancelReservationRequest
+        await call(method, request(transaction_id=txn_id), timeout_s=self.timeout_s, peer=peer)

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from shopmesh import participant
 from shopmesh.errors import AlreadyExists, FailedPrecondition, NotFound
+from shopmesh.participant import Reservation, Reservations, State
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
 
@@ -29,8 +31,8 @@ class DirectPayment:
     refunded: bool = False
 
 
-class Accounts(Protocol):
-    """Users and direct payments as one transaction sees them."""
+class Accounts(Reservations, Protocol):
+    """Users, direct payments and checkout reservations as one transaction sees them."""
 
     def get_user(self, user_id: str) -> User | None: ...
 
@@ -41,6 +43,8 @@ class Accounts(Protocol):
     def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None: ...
 
     def put_payment(self, payment: DirectPayment) -> None: ...
+
+    def reservations_for(self, subject: str) -> list[Reservation]: ...
 
 
 def new_user() -> User:
@@ -109,6 +113,13 @@ def cancel_payment(accounts: Accounts, user_id: str, order_id: str) -> User:
     require_id(order_id, "order_id")
     user = find_user(accounts, user_id)
     payment = accounts.get_payment(user_id, order_id)
+    if payment is None and _paid_by_checkout(accounts, user_id, order_id):
+        raise FailedPrecondition(
+            "PAYMENT_OWNED_BY_CHECKOUT",
+            f"order {order_id!r} was paid by checkout, not by a direct payment",
+            user_id=user_id,
+            order_id=order_id,
+        )
     if payment is None:
         raise NotFound(
             "PAYMENT_NOT_FOUND",
@@ -128,4 +139,42 @@ def payment_status(accounts: Accounts, user_id: str, order_id: str) -> bool:
     require_id(order_id, "order_id")
     find_user(accounts, user_id)
     payment = accounts.get_payment(user_id, order_id)
-    return payment is not None and not payment.refunded
+    paid_directly = payment is not None and not payment.refunded
+    return paid_directly or _paid_by_checkout(accounts, user_id, order_id)
+
+
+def _paid_by_checkout(accounts: Accounts, user_id: str, order_id: str) -> bool:
+    return any(
+        r.state is State.COMMITTED and r.payload and r.payload["user_id"] == user_id
+        for r in accounts.reservations_for(order_id)
+    )
+
+
+def reserve_credit(
+    accounts: Accounts, txn_id: str, user_id: str, order_id: str, amount: int, now: float
+) -> Reservation:
+    """Checkout phase one: take `amount` of the user's credit, held for `txn_id`."""
+    require_id(order_id, "order_id")
+    require_non_negative(amount, "amount", "INVALID_AMOUNT")
+
+    def hold() -> dict:
+        user = find_user(accounts, user_id)
+        if amount:
+            pay(accounts, user_id, amount)
+        return {"user_id": user.user_id, "order_id": order_id, "amount": amount}
+
+    return participant.reserve(accounts, txn_id, order_id, hold, now)
+
+
+def commit_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
+    return participant.commit(accounts, txn_id, now)
+
+
+def cancel_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
+    def release(payload: dict) -> None:
+        user = find_user(accounts, payload["user_id"])
+        # Giving back what was taken: no upper bound check, it fitted before.
+        user.credit += payload["amount"]
+        accounts.put_user(user)
+
+    return participant.cancel(accounts, txn_id, release, now)

@@ -1,12 +1,16 @@
 """PaymentService over gRPC: protobuf in, rules, protobuf out. No rules here."""
 
+import time
 from functools import partial
-
-from shop.payment.v1 import payment_pb2 as pb
-from shop.payment.v1 import payment_pb2_grpc
 
 from payment_svc import accounts
 from payment_svc.store import PaymentStore
+from shop.payment.v1 import payment_pb2 as pb
+from shop.payment.v1 import payment_pb2_grpc
+from shopmesh import faults
+from shopmesh.participant import State
+
+_STATES = {state: pb.ReservationState.Value(f"RESERVATION_STATE_{state.value}") for state in State}
 
 
 class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
@@ -67,3 +71,37 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
             partial(accounts.payment_status, user_id=request.user_id, order_id=request.order_id)
         )
         return pb.GetPaymentStatusResponse(paid=paid)
+
+    async def ReserveCredit(
+        self, request: pb.ReserveCreditRequest, context
+    ) -> pb.ReserveCreditResponse:
+        reservation = await self._store.transact(
+            partial(
+                accounts.reserve_credit,
+                txn_id=request.transaction_id,
+                user_id=request.user_id,
+                order_id=request.order_id,
+                amount=request.amount,
+                now=time.time(),
+            )
+        )
+        faults.crash_point("reserve.after_commit")
+        return pb.ReserveCreditResponse(state=_STATES[reservation.state])
+
+    async def CommitReservation(
+        self, request: pb.CommitReservationRequest, context
+    ) -> pb.CommitReservationResponse:
+        faults.crash_point("commit.before_apply")
+        reservation = await self._store.transact(
+            partial(accounts.commit_reservation, txn_id=request.transaction_id, now=time.time())
+        )
+        faults.crash_point("commit.after_apply")
+        return pb.CommitReservationResponse(state=_STATES[reservation.state])
+
+    async def CancelReservation(
+        self, request: pb.CancelReservationRequest, context
+    ) -> pb.CancelReservationResponse:
+        reservation = await self._store.transact(
+            partial(accounts.cancel_reservation, txn_id=request.transaction_id, now=time.time())
+        )
+        return pb.CancelReservationResponse(state=_STATES[reservation.state])

@@ -64,7 +64,9 @@ class StackConfig:
             rest_addr=f"127.0.0.1:{ports[0]}",
             grpc_addr=f"127.0.0.1:{ports[1]}",
             admin_addr=f"127.0.0.1:{ports[2]}",
-            service_addrs={name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[3:])},
+            service_addrs={
+                name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[3:], strict=True)
+            },
             data_dir=base / "data",
             run_dir=base / "run",
             env=env or {},

@@ -56,3 +56,21 @@ class AlreadyExists(ShopError):
 
 class Aborted(ShopError):
     kind = Kind.ABORTED
+
+
+_BY_KIND = {cls.kind: cls for cls in ShopError.__subclasses__()}
+
+
+def error_to_dict(error: ShopError) -> dict:
+    """A refusal as data, to store it and raise it again later (e.g. for a repeated request)."""
+    return {
+        "kind": error.kind.value,
+        "reason": error.reason,
+        "message": error.message,
+        "metadata": error.metadata,
+    }
+
+
+def error_from_dict(data: dict) -> ShopError:
+    error_class = _BY_KIND[Kind(data["kind"])]
+    return error_class(data["reason"], data["message"], **data.get("metadata", {}))

@@ -17,7 +17,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from shopmesh import faults
 from shopmesh.grpc_errors import ErrorTranslator
+from shopmesh.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +96,19 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+async def run_service(
+    settings: ServiceSettings,
+    service_name: str,
+    register: Callable[[grpc.aio.Server], None],
+    store: Store,
+    background: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """What every service's `__main__` does once it has wired its store and API."""
+    configure_logging(settings.log_level)
+    faults.arm(settings.fault_point)
+    served = create_server(
+        settings.listen_addr, service_name, register, domain=f"{settings.service}.shopmesh"
+    )
+    await serve(served, store, grace_s=settings.grace_s, background=background)

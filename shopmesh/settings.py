@@ -44,3 +44,9 @@ class ServiceSettings:
             raise SystemExit("SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
         self.grace_s = env_float("SHUTDOWN_GRACE_S", 5.0)
         self.log_level = env_str("LOG_LEVEL", "INFO")
+        self.rpc_timeout_s = env_float("RPC_TIMEOUT_S", 2.0)
+        # Participants: how long a reservation may stay HELD before asking the coordinator.
+        self.reservation_timeout_s = env_float("RESERVATION_TIMEOUT_S", 15.0)
+        self.order_service_addr = env_str("ORDER_SERVICE_ADDR", "127.0.0.1:50053")
+        # Tests only: exit abruptly at a named point (see shopmesh.faults).
+        self.fault_point = env_str("SHOP_FAULT_POINT", "")

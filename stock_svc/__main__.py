@@ -3,9 +3,10 @@
 import asyncio
 
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-
-from shopmesh.server import configure_logging, create_server, serve
+from shopmesh.server import run_service
 from shopmesh.settings import ServiceSettings
+from shopmesh.stale_reservations import StaleReservationResolver
+from stock_svc import inventory
 from stock_svc.api import StockApi
 from stock_svc.store.sqlite import open_sqlite_store
 
@@ -14,16 +15,23 @@ SERVICE_NAME = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 
 async def main() -> None:
     settings = ServiceSettings("stock", default_port=50051)
-    configure_logging(settings.log_level)
     store = open_sqlite_store(settings.db_path, settings.sqlite_synchronous)
     api = StockApi(store)
-    served = create_server(
-        settings.listen_addr,
+    resolver = StaleReservationResolver(
+        store,
+        inventory.commit_reservation,
+        inventory.cancel_reservation,
+        settings.order_service_addr,
+        hold_timeout_s=settings.reservation_timeout_s,
+        rpc_timeout_s=settings.rpc_timeout_s,
+    )
+    await run_service(
+        settings,
         SERVICE_NAME,
         lambda server: stock_pb2_grpc.add_StockServiceServicer_to_server(api, server),
-        domain="stock.shopmesh",
+        store,
+        background=resolver.run,
     )
-    await serve(served, store, grace_s=settings.grace_s)
 
 
 if __name__ == "__main__":

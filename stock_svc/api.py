@@ -1,12 +1,16 @@
 """StockService over gRPC: protobuf in, rules, protobuf out. No rules here."""
 
+import time
 from functools import partial
 
 from shop.stock.v1 import stock_pb2 as pb
 from shop.stock.v1 import stock_pb2_grpc
-
+from shopmesh import faults
+from shopmesh.participant import State
 from stock_svc import inventory
 from stock_svc.store import StockStore
+
+_STATES = {state: pb.ReservationState.Value(f"RESERVATION_STATE_{state.value}") for state in State}
 
 
 class StockApi(stock_pb2_grpc.StockServiceServicer):
@@ -42,3 +46,38 @@ class StockApi(stock_pb2_grpc.StockServiceServicer):
             partial(inventory.subtract_stock, item_id=request.item_id, amount=request.amount)
         )
         return pb.SubtractStockResponse(item_id=item.item_id, stock=item.stock)
+
+    async def ReserveStock(
+        self, request: pb.ReserveStockRequest, context
+    ) -> pb.ReserveStockResponse:
+        lines: dict[str, int] = {}
+        for line in request.lines:
+            lines[line.item_id] = lines.get(line.item_id, 0) + line.quantity
+        reservation = await self._store.transact(
+            partial(
+                inventory.reserve_stock,
+                txn_id=request.transaction_id,
+                lines=lines,
+                now=time.time(),
+            )
+        )
+        faults.crash_point("reserve.after_commit")
+        return pb.ReserveStockResponse(state=_STATES[reservation.state])
+
+    async def CommitReservation(
+        self, request: pb.CommitReservationRequest, context
+    ) -> pb.CommitReservationResponse:
+        faults.crash_point("commit.before_apply")
+        reservation = await self._store.transact(
+            partial(inventory.commit_reservation, txn_id=request.transaction_id, now=time.time())
+        )
+        faults.crash_point("commit.after_apply")
+        return pb.CommitReservationResponse(state=_STATES[reservation.state])
+
+    async def CancelReservation(
+        self, request: pb.CancelReservationRequest, context
+    ) -> pb.CancelReservationResponse:
+        reservation = await self._store.transact(
+            partial(inventory.cancel_reservation, txn_id=request.transaction_id, now=time.time())
+        )
+        return pb.CancelReservationResponse(state=_STATES[reservation.state])

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from shopmesh import participant
 from shopmesh.errors import FailedPrecondition, NotFound
+from shopmesh.participant import Reservation, Reservations
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
 
@@ -20,8 +22,8 @@ class Item:
     price: int
 
 
-class Items(Protocol):
-    """The items table as one transaction sees it."""
+class Items(Reservations, Protocol):
+    """The items and reservations tables as one transaction sees them."""
 
     def get(self, item_id: str) -> Item | None: ...
 
@@ -72,3 +74,31 @@ def subtract_stock(items: Items, item_id: str, amount: int) -> Item:
     item.stock -= amount
     items.put(item)
     return item
+
+
+def reserve_stock(items: Items, txn_id: str, lines: dict[str, int], now: float) -> Reservation:
+    """Checkout phase one: take every line's units, all or none, held for `txn_id`."""
+
+    def hold() -> dict:
+        # Sorted, so that concurrent reservations lock rows in one order (Spanner).
+        for item_id, quantity in sorted(lines.items()):
+            require_positive(quantity, "quantity", "INVALID_QUANTITY")
+            subtract_stock(items, item_id, quantity)
+        return {"lines": lines}
+
+    return participant.reserve(items, txn_id, "", hold, now)
+
+
+def commit_reservation(items: Items, txn_id: str, now: float) -> Reservation:
+    return participant.commit(items, txn_id, now)
+
+
+def cancel_reservation(items: Items, txn_id: str, now: float) -> Reservation:
+    def release(payload: dict) -> None:
+        for item_id, quantity in sorted(payload["lines"].items()):
+            item = find_item(items, item_id)
+            # Giving back what was taken: no upper bound check, it fitted before.
+            item.stock += quantity
+            items.put(item)
+
+    return participant.cancel(items, txn_id, release, now)

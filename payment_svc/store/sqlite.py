@@ -5,9 +5,13 @@ import sqlite3
 from collections.abc import Iterator
 
 from payment_svc.accounts import DirectPayment, User
+from shopmesh import sqlite_reservations
 from shopmesh.sqlite import SqliteStore
+from shopmesh.sqlite_reservations import SqliteReservations
 
-SCHEMA = """
+SCHEMA = (
+    sqlite_reservations.SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY,
     credit  INTEGER NOT NULL CHECK (credit >= 0)
@@ -20,9 +24,10 @@ CREATE TABLE IF NOT EXISTS direct_payments (
     PRIMARY KEY (user_id, order_id)
 ) WITHOUT ROWID;
 """
+)
 
 
-class SqliteAccounts:
+class SqliteAccounts(SqliteReservations):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 

@@ -4,19 +4,24 @@ import pathlib
 import sqlite3
 from collections.abc import Iterator
 
+from shopmesh import sqlite_reservations
 from shopmesh.sqlite import SqliteStore
+from shopmesh.sqlite_reservations import SqliteReservations
 from stock_svc.inventory import Item
 
-SCHEMA = """
+SCHEMA = (
+    sqlite_reservations.SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS items (
     item_id TEXT PRIMARY KEY,
     stock   INTEGER NOT NULL CHECK (stock >= 0),
     price   INTEGER NOT NULL CHECK (price >= 0)
 ) WITHOUT ROWID;
 """
+)
 
 
-class SqliteItems:
+class SqliteItems(SqliteReservations):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 

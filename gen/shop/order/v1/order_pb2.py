@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19shop/order/v1/order.proto\x12\rshop.order.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"%\n\x12\x43reateOrderRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\'\n\x13\x43reateOrderResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\"Y\n\x16\x42\x61tchInitOrdersRequest\x12\t\n\x01n\x18\x01 \x01(\x05\x12\x0f\n\x07n_items\x18\x02 \x01(\x05\x12\x0f\n\x07n_users\x18\x03 \x01(\x05\x12\x12\n\nitem_price\x18\x04 \x01(\x05\"&\n\x17\x42\x61tchInitOrdersResponse\x12\x0b\n\x03msg\x18\x01 \x01(\t\"$\n\x10\x46indOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\x83\x01\n\x11\x46indOrderResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0c\n\x04paid\x18\x02 \x01(\x08\x12)\n\x05items\x18\x03 \x03(\x0b\x32\x1a.google.protobuf.ListValue\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x12\n\ntotal_cost\x18\x05 \x01(\x05\"W\n\x0e\x41\x64\x64ItemRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\t\x12\x15\n\x08quantity\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x0b\n\t_quantity\"7\n\x0f\x41\x64\x64ItemResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\ntotal_cost\x18\x02 \x01(\x05\"6\n\x11RemoveItemRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\t\":\n\x12RemoveItemResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\ntotal_cost\x18\x02 \x01(\x05\"&\n\x12\x44\x65leteOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\'\n\x13\x44\x65leteOrderResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t2\xc5\x06\n\x0cOrderService\x12v\n\x0b\x43reateOrder\x12!.shop.order.v1.CreateOrderRequest\x1a\".shop.order.v1.CreateOrderResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x18/orders/create/{user_id}\x12\xa1\x01\n\x0f\x42\x61tchInitOrders\x12%.shop.order.v1.BatchInitOrdersRequest\x1a&.shop.order.v1.BatchInitOrdersResponse\"?\x82\xd3\xe4\x93\x02\x39\"7/orders/batch_init/{n}/{n_items}/{n_users}/{item_price}\x12o\n\tFindOrder\x12\x1f.shop.order.v1.FindOrderRequest\x1a .shop.order.v1.FindOrderResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/orders/find/{order_id}\x12\xa9\x01\n\x07\x41\x64\x64Item\x12\x1d.shop.order.v1.AddItemRequest\x1a\x1e.shop.order.v1.AddItemResponse\"_\x82\xd3\xe4\x93\x02Y\"//orders/addItem/{order_id}/{item_id}/{quantity}Z&\"$/orders/addItem/{order_id}/{item_id}\x12\x82\x01\n\nRemoveItem\x12 .shop.order.v1.RemoveItemRequest\x1a!.shop.order.v1.RemoveItemResponse\"/\x82\xd3\xe4\x93\x02)*\'/orders/removeItem/{order_id}/{item_id}\x12w\n\x0b\x44\x65leteOrder\x12!.shop.order.v1.DeleteOrderRequest\x1a\".shop.order.v1.DeleteOrderResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/orders/remove/{order_id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19shop/order/v1/order.proto\x12\rshop.order.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"#\n\x0f\x43heckoutRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"^\n\x10\x43heckoutResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0c\n\x04paid\x18\x02 \x01(\x08\x12\x12\n\ntotal_cost\x18\x03 \x01(\x05\x12\x16\n\x0etransaction_id\x18\x04 \x01(\t\"3\n\x19GetCheckoutOutcomeRequest\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\"M\n\x1aGetCheckoutOutcomeResponse\x12/\n\x07outcome\x18\x01 \x01(\x0e\x32\x1e.shop.order.v1.CheckoutOutcome\"%\n\x12\x43reateOrderRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\'\n\x13\x43reateOrderResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\"Y\n\x16\x42\x61tchInitOrdersRequest\x12\t\n\x01n\x18\x01 \x01(\x05\x12\x0f\n\x07n_items\x18\x02 \x01(\x05\x12\x0f\n\x07n_users\x18\x03 \x01(\x05\x12\x12\n\nitem_price\x18\x04 \x01(\x05\"&\n\x17\x42\x61tchInitOrdersResponse\x12\x0b\n\x03msg\x18\x01 \x01(\t\"$\n\x10\x46indOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\x83\x01\n\x11\x46indOrderResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0c\n\x04paid\x18\x02 \x01(\x08\x12)\n\x05items\x18\x03 \x03(\x0b\x32\x1a.google.protobuf.ListValue\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x12\n\ntotal_cost\x18\x05 \x01(\x05\"W\n\x0e\x41\x64\x64ItemRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\t\x12\x15\n\x08quantity\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x0b\n\t_quantity\"7\n\x0f\x41\x64\x64ItemResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\ntotal_cost\x18\x02 \x01(\x05\"6\n\x11RemoveItemRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\t\":\n\x12RemoveItemResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\ntotal_cost\x18\x02 \x01(\x05\"&\n\x12\x44\x65leteOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\'\n\x13\x44\x65leteOrderResponse\x12\x10\n\x08order_id\x18\x01 \x01(\t*\x8f\x01\n\x0f\x43heckoutOutcome\x12 \n\x1c\x43HECKOUT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43HECKOUT_OUTCOME_PENDING\x10\x01\x12\x1e\n\x1a\x43HECKOUT_OUTCOME_COMMITTED\x10\x02\x12\x1c\n\x18\x43HECKOUT_OUTCOME_ABORTED\x10\x03\x32\xa4\x08\n\x0cOrderService\x12v\n\x0b\x43reateOrder\x12!.shop.order.v1.CreateOrderRequest\x1a\".shop.order.v1.CreateOrderResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x18/orders/create/{user_id}\x12\xa1\x01\n\x0f\x42\x61tchInitOrders\x12%.shop.order.v1.BatchInitOrdersRequest\x1a&.shop.order.v1.BatchInitOrdersResponse\"?\x82\xd3\xe4\x93\x02\x39\"7/orders/batch_init/{n}/{n_items}/{n_users}/{item_price}\x12o\n\tFindOrder\x12\x1f.shop.order.v1.FindOrderRequest\x1a .shop.order.v1.FindOrderResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/orders/find/{order_id}\x12\xa9\x01\n\x07\x41\x64\x64Item\x12\x1d.shop.order.v1.AddItemRequest\x1a\x1e.shop.order.v1.AddItemResponse\"_\x82\xd3\xe4\x93\x02Y\"//orders/addItem/{order_id}/{item_id}/{quantity}Z&\"$/orders/addItem/{order_id}/{item_id}\x12\x82\x01\n\nRemoveItem\x12 .shop.order.v1.RemoveItemRequest\x1a!.shop.order.v1.RemoveItemResponse\"/\x82\xd3\xe4\x93\x02)*\'/orders/removeItem/{order_id}/{item_id}\x12w\n\x0b\x44\x65leteOrder\x12!.shop.order.v1.DeleteOrderRequest\x1a\".shop.order.v1.DeleteOrderResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/orders/remove/{order_id}\x12p\n\x08\x43heckout\x12\x1e.shop.order.v1.CheckoutRequest\x1a\x1f.shop.order.v1.CheckoutResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x1b/orders/checkout/{order_id}\x12k\n\x12GetCheckoutOutcome\x12(.shop.order.v1.GetCheckoutOutcomeRequest\x1a).shop.order.v1.GetCheckoutOutcomeResponse\"\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,30 +45,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE'].methods_by_name['RemoveItem']._serialized_options = b'\202\323\344\223\002)*\'/orders/removeItem/{order_id}/{item_id}'
   _globals['_ORDERSERVICE'].methods_by_name['DeleteOrder']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['DeleteOrder']._serialized_options = b'\202\323\344\223\002\033*\031/orders/remove/{order_id}'
-  _globals['_CREATEORDERREQUEST']._serialized_start=104
-  _globals['_CREATEORDERREQUEST']._serialized_end=141
-  _globals['_CREATEORDERRESPONSE']._serialized_start=143
-  _globals['_CREATEORDERRESPONSE']._serialized_end=182
-  _globals['_BATCHINITORDERSREQUEST']._serialized_start=184
-  _globals['_BATCHINITORDERSREQUEST']._serialized_end=273
-  _globals['_BATCHINITORDERSRESPONSE']._serialized_start=275
-  _globals['_BATCHINITORDERSRESPONSE']._serialized_end=313
-  _globals['_FINDORDERREQUEST']._serialized_start=315
-  _globals['_FINDORDERREQUEST']._serialized_end=351
-  _globals['_FINDORDERRESPONSE']._serialized_start=354
-  _globals['_FINDORDERRESPONSE']._serialized_end=485
-  _globals['_ADDITEMREQUEST']._serialized_start=487
-  _globals['_ADDITEMREQUEST']._serialized_end=574
-  _globals['_ADDITEMRESPONSE']._serialized_start=576
-  _globals['_ADDITEMRESPONSE']._serialized_end=631
-  _globals['_REMOVEITEMREQUEST']._serialized_start=633
-  _globals['_REMOVEITEMREQUEST']._serialized_end=687
-  _globals['_REMOVEITEMRESPONSE']._serialized_start=689
-  _globals['_REMOVEITEMRESPONSE']._serialized_end=747
-  _globals['_DELETEORDERREQUEST']._serialized_start=749
-  _globals['_DELETEORDERREQUEST']._serialized_end=787
-  _globals['_DELETEORDERRESPONSE']._serialized_start=789
-  _globals['_DELETEORDERRESPONSE']._serialized_end=828
-  _globals['_ORDERSERVICE']._serialized_start=831
-  _globals['_ORDERSERVICE']._serialized_end=1668
+  _globals['_ORDERSERVICE'].methods_by_name['Checkout']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['Checkout']._serialized_options = b'\202\323\344\223\002\035\"\033/orders/checkout/{order_id}'
+  _globals['_CHECKOUTOUTCOME']._serialized_start=1096
+  _globals['_CHECKOUTOUTCOME']._serialized_end=1239
+  _globals['_CHECKOUTREQUEST']._serialized_start=104
+  _globals['_CHECKOUTREQUEST']._serialized_end=139
+  _globals['_CHECKOUTRESPONSE']._serialized_start=141
+  _globals['_CHECKOUTRESPONSE']._serialized_end=235
+  _globals['_GETCHECKOUTOUTCOMEREQUEST']._serialized_start=237
+  _globals['_GETCHECKOUTOUTCOMEREQUEST']._serialized_end=288
+  _globals['_GETCHECKOUTOUTCOMERESPONSE']._serialized_start=290
+  _globals['_GETCHECKOUTOUTCOMERESPONSE']._serialized_end=367
+  _globals['_CREATEORDERREQUEST']._serialized_start=369
+  _globals['_CREATEORDERREQUEST']._serialized_end=406
+  _globals['_CREATEORDERRESPONSE']._serialized_start=408
+  _globals['_CREATEORDERRESPONSE']._serialized_end=447
+  _globals['_BATCHINITORDERSREQUEST']._serialized_start=449
+  _globals['_BATCHINITORDERSREQUEST']._serialized_end=538
+  _globals['_BATCHINITORDERSRESPONSE']._serialized_start=540
+  _globals['_BATCHINITORDERSRESPONSE']._serialized_end=578
+  _globals['_FINDORDERREQUEST']._serialized_start=580
+  _globals['_FINDORDERREQUEST']._serialized_end=616
+  _globals['_FINDORDERRESPONSE']._serialized_start=619
+  _globals['_FINDORDERRESPONSE']._serialized_end=750
+  _globals['_ADDITEMREQUEST']._serialized_start=752
+  _globals['_ADDITEMREQUEST']._serialized_end=839
+  _globals['_ADDITEMRESPONSE']._serialized_start=841
+  _globals['_ADDITEMRESPONSE']._serialized_end=896
+  _globals['_REMOVEITEMREQUEST']._serialized_start=898
+  _globals['_REMOVEITEMREQUEST']._serialized_end=952
+  _globals['_REMOVEITEMRESPONSE']._serialized_start=954
+  _globals['_REMOVEITEMRESPONSE']._serialized_end=1012
+  _globals['_DELETEORDERREQUEST']._serialized_start=1014
+  _globals['_DELETEORDERREQUEST']._serialized_end=1052
+  _globals['_DELETEORDERRESPONSE']._serialized_start=1054
+  _globals['_DELETEORDERRESPONSE']._serialized_end=1093
+  _globals['_ORDERSERVICE']._serialized_start=1242
+  _globals['_ORDERSERVICE']._serialized_end=2302
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,10 @@ class OrderServiceStub:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ORDER_NOT_FOUND,
     USER_NOT_FOUND, ITEM_NOT_FOUND, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
-    INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW or DEPENDENCY_UNAVAILABLE.
+    INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW, CHECKOUT_IN_PROGRESS or
+    DEPENDENCY_UNAVAILABLE; a refused checkout also passes on the participant's reason
+    (INSUFFICIENT_STOCK, INSUFFICIENT_CREDIT, ITEM_NOT_FOUND, USER_NOT_FOUND) or says
+    CHECKOUT_TIMED_OUT.
     """
 
     def __init__(self, channel):
@@ -69,6 +72,16 @@ class OrderServiceStub:
                 request_serializer=shop_dot_order_dot_v1_dot_order__pb2.DeleteOrderRequest.SerializeToString,
                 response_deserializer=shop_dot_order_dot_v1_dot_order__pb2.DeleteOrderResponse.FromString,
                 _registered_method=True)
+        self.Checkout = channel.unary_unary(
+                '/shop.order.v1.OrderService/Checkout',
+                request_serializer=shop_dot_order_dot_v1_dot_order__pb2.CheckoutRequest.SerializeToString,
+                response_deserializer=shop_dot_order_dot_v1_dot_order__pb2.CheckoutResponse.FromString,
+                _registered_method=True)
+        self.GetCheckoutOutcome = channel.unary_unary(
+                '/shop.order.v1.OrderService/GetCheckoutOutcome',
+                request_serializer=shop_dot_order_dot_v1_dot_order__pb2.GetCheckoutOutcomeRequest.SerializeToString,
+                response_deserializer=shop_dot_order_dot_v1_dot_order__pb2.GetCheckoutOutcomeResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -76,7 +89,10 @@ class OrderServiceServicer:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ORDER_NOT_FOUND,
     USER_NOT_FOUND, ITEM_NOT_FOUND, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
-    INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW or DEPENDENCY_UNAVAILABLE.
+    INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW, CHECKOUT_IN_PROGRESS or
+    DEPENDENCY_UNAVAILABLE; a refused checkout also passes on the participant's reason
+    (INSUFFICIENT_STOCK, INSUFFICIENT_CREDIT, ITEM_NOT_FOUND, USER_NOT_FOUND) or says
+    CHECKOUT_TIMED_OUT.
     """
 
     def CreateOrder(self, request, context):
@@ -123,6 +139,23 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Checkout(self, request, context):
+        """Pays for an order: takes the stock of every line and the total from the user's credit,
+        all or nothing, as a two-phase reserve/commit transaction coordinated by this service.
+        An order that is already paid answers OK and changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCheckoutOutcome(self, request, context):
+        """Tells a participant holding a reservation how its checkout transaction ended. A
+        transaction past its deadline without a decision is aborted by this call (presumed abort).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -156,6 +189,16 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     request_deserializer=shop_dot_order_dot_v1_dot_order__pb2.DeleteOrderRequest.FromString,
                     response_serializer=shop_dot_order_dot_v1_dot_order__pb2.DeleteOrderResponse.SerializeToString,
             ),
+            'Checkout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Checkout,
+                    request_deserializer=shop_dot_order_dot_v1_dot_order__pb2.CheckoutRequest.FromString,
+                    response_serializer=shop_dot_order_dot_v1_dot_order__pb2.CheckoutResponse.SerializeToString,
+            ),
+            'GetCheckoutOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckoutOutcome,
+                    request_deserializer=shop_dot_order_dot_v1_dot_order__pb2.GetCheckoutOutcomeRequest.FromString,
+                    response_serializer=shop_dot_order_dot_v1_dot_order__pb2.GetCheckoutOutcomeResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shop.order.v1.OrderService', rpc_method_handlers)
@@ -169,7 +212,10 @@ class OrderService:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ORDER_NOT_FOUND,
     USER_NOT_FOUND, ITEM_NOT_FOUND, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
-    INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW or DEPENDENCY_UNAVAILABLE.
+    INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW, CHECKOUT_IN_PROGRESS or
+    DEPENDENCY_UNAVAILABLE; a refused checkout also passes on the participant's reason
+    (INSUFFICIENT_STOCK, INSUFFICIENT_CREDIT, ITEM_NOT_FOUND, USER_NOT_FOUND) or says
+    CHECKOUT_TIMED_OUT.
     """
 
     @staticmethod
@@ -324,6 +370,60 @@ class OrderService:
             '/shop.order.v1.OrderService/DeleteOrder',
             shop_dot_order_dot_v1_dot_order__pb2.DeleteOrderRequest.SerializeToString,
             shop_dot_order_dot_v1_dot_order__pb2.DeleteOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Checkout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.order.v1.OrderService/Checkout',
+            shop_dot_order_dot_v1_dot_order__pb2.CheckoutRequest.SerializeToString,
+            shop_dot_order_dot_v1_dot_order__pb2.CheckoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckoutOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.order.v1.OrderService/GetCheckoutOutcome',
+            shop_dot_order_dot_v1_dot_order__pb2.GetCheckoutOutcomeRequest.SerializeToString,
+            shop_dot_order_dot_v1_dot_order__pb2.GetCheckoutOutcomeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,9 +1,63 @@
 from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ReservationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESERVATION_STATE_UNSPECIFIED: _ClassVar[ReservationState]
+    RESERVATION_STATE_HELD: _ClassVar[ReservationState]
+    RESERVATION_STATE_COMMITTED: _ClassVar[ReservationState]
+    RESERVATION_STATE_CANCELLED: _ClassVar[ReservationState]
+RESERVATION_STATE_UNSPECIFIED: ReservationState
+RESERVATION_STATE_HELD: ReservationState
+RESERVATION_STATE_COMMITTED: ReservationState
+RESERVATION_STATE_CANCELLED: ReservationState
+
+class ReserveCreditRequest(_message.Message):
+    __slots__ = ("transaction_id", "user_id", "order_id", "amount")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    user_id: str
+    order_id: str
+    amount: int
+    def __init__(self, transaction_id: _Optional[str] = ..., user_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amount: _Optional[int] = ...) -> None: ...
+
+class ReserveCreditResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ReservationState
+    def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
+
+class CommitReservationRequest(_message.Message):
+    __slots__ = ("transaction_id",)
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    def __init__(self, transaction_id: _Optional[str] = ...) -> None: ...
+
+class CommitReservationResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ReservationState
+    def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
+
+class CancelReservationRequest(_message.Message):
+    __slots__ = ("transaction_id",)
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    def __init__(self, transaction_id: _Optional[str] = ...) -> None: ...
+
+class CancelReservationResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ReservationState
+    def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
 
 class CreateUserRequest(_message.Message):
     __slots__ = ()

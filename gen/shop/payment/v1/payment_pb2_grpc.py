@@ -30,7 +30,9 @@ class PaymentServiceStub:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of USER_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_COUNT, INSUFFICIENT_CREDIT, CREDIT_OVERFLOW,
-    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT.
+    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT; the checkout
+    participant calls add TRANSACTION_CANCELLED, TRANSACTION_COMMITTED and
+    RESERVATION_NOT_FOUND.
     """
 
     def __init__(self, channel):
@@ -79,6 +81,21 @@ class PaymentServiceStub:
                 request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.GetPaymentStatusRequest.SerializeToString,
                 response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.GetPaymentStatusResponse.FromString,
                 _registered_method=True)
+        self.ReserveCredit = channel.unary_unary(
+                '/shop.payment.v1.PaymentService/ReserveCredit',
+                request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditRequest.SerializeToString,
+                response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditResponse.FromString,
+                _registered_method=True)
+        self.CommitReservation = channel.unary_unary(
+                '/shop.payment.v1.PaymentService/CommitReservation',
+                request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationRequest.SerializeToString,
+                response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationResponse.FromString,
+                _registered_method=True)
+        self.CancelReservation = channel.unary_unary(
+                '/shop.payment.v1.PaymentService/CancelReservation',
+                request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationRequest.SerializeToString,
+                response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -86,7 +103,9 @@ class PaymentServiceServicer:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of USER_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_COUNT, INSUFFICIENT_CREDIT, CREDIT_OVERFLOW,
-    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT.
+    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT; the checkout
+    participant calls add TRANSACTION_CANCELLED, TRANSACTION_COMMITTED and
+    RESERVATION_NOT_FOUND.
     """
 
     def CreateUser(self, request, context):
@@ -146,6 +165,31 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReserveCredit(self, request, context):
+        """Checkout, phase one: checks and holds a user's credit for a checkout transaction in one
+        step. Idempotent per transaction; refused with TRANSACTION_CANCELLED once the
+        transaction was cancelled. Called by the order service only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CommitReservation(self, request, context):
+        """Checkout, phase two: makes a reservation final. Idempotent; TRANSACTION_CANCELLED after
+        a cancel (nothing changes).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelReservation(self, request, context):
+        """Checkout, phase two: releases a reservation, or records the cancellation of one not seen
+        yet so that a late reserve is refused. Idempotent; TRANSACTION_COMMITTED after a commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -189,6 +233,21 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.GetPaymentStatusRequest.FromString,
                     response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.GetPaymentStatusResponse.SerializeToString,
             ),
+            'ReserveCredit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReserveCredit,
+                    request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditRequest.FromString,
+                    response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditResponse.SerializeToString,
+            ),
+            'CommitReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CommitReservation,
+                    request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationRequest.FromString,
+                    response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationResponse.SerializeToString,
+            ),
+            'CancelReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelReservation,
+                    request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationRequest.FromString,
+                    response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shop.payment.v1.PaymentService', rpc_method_handlers)
@@ -202,7 +261,9 @@ class PaymentService:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of USER_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_COUNT, INSUFFICIENT_CREDIT, CREDIT_OVERFLOW,
-    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT.
+    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT; the checkout
+    participant calls add TRANSACTION_CANCELLED, TRANSACTION_COMMITTED and
+    RESERVATION_NOT_FOUND.
     """
 
     @staticmethod
@@ -411,6 +472,87 @@ class PaymentService:
             '/shop.payment.v1.PaymentService/GetPaymentStatus',
             shop_dot_payment_dot_v1_dot_payment__pb2.GetPaymentStatusRequest.SerializeToString,
             shop_dot_payment_dot_v1_dot_payment__pb2.GetPaymentStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReserveCredit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.payment.v1.PaymentService/ReserveCredit',
+            shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditRequest.SerializeToString,
+            shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CommitReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.payment.v1.PaymentService/CommitReservation',
+            shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationRequest.SerializeToString,
+            shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.payment.v1.PaymentService/CancelReservation',
+            shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationRequest.SerializeToString,
+            shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationResponse.FromString,
             options,
             channel_credentials,
             insecure,

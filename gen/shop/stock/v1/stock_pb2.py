@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19shop/stock/v1/stock.proto\x12\rshop.stock.v1\x1a\x1cgoogle/api/annotations.proto\"\"\n\x11\x43reateItemRequest\x12\r\n\x05price\x18\x01 \x01(\x05\"%\n\x12\x43reateItemResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\"N\n\x15\x42\x61tchInitItemsRequest\x12\t\n\x01n\x18\x01 \x01(\x05\x12\x16\n\x0estarting_stock\x18\x02 \x01(\x05\x12\x12\n\nitem_price\x18\x03 \x01(\x05\"%\n\x16\x42\x61tchInitItemsResponse\x12\x0b\n\x03msg\x18\x01 \x01(\t\"\"\n\x0f\x46indItemRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\"0\n\x10\x46indItemResponse\x12\r\n\x05stock\x18\x01 \x01(\x05\x12\r\n\x05price\x18\x02 \x01(\x05\"2\n\x0f\x41\x64\x64StockRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x05\"2\n\x10\x41\x64\x64StockResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05stock\x18\x02 \x01(\x05\"7\n\x14SubtractStockRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x05\"7\n\x15SubtractStockResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05stock\x18\x02 \x01(\x05\x32\x8b\x05\n\x0cStockService\x12u\n\nCreateItem\x12 .shop.stock.v1.CreateItemRequest\x1a!.shop.stock.v1.CreateItemResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x1a/stock/item/create/{price}\x12\x9a\x01\n\x0e\x42\x61tchInitItems\x12$.shop.stock.v1.BatchInitItemsRequest\x1a%.shop.stock.v1.BatchInitItemsResponse\";\x82\xd3\xe4\x93\x02\x35\"3/stock/batch_init/{n}/{starting_stock}/{item_price}\x12j\n\x08\x46indItem\x12\x1e.shop.stock.v1.FindItemRequest\x1a\x1f.shop.stock.v1.FindItemResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/stock/find/{item_id}\x12r\n\x08\x41\x64\x64Stock\x12\x1e.shop.stock.v1.AddStockRequest\x1a\x1f.shop.stock.v1.AddStockResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1d/stock/add/{item_id}/{amount}\x12\x86\x01\n\rSubtractStock\x12#.shop.stock.v1.SubtractStockRequest\x1a$.shop.stock.v1.SubtractStockResponse\"*\x82\xd3\xe4\x93\x02$\"\"/stock/subtract/{item_id}/{amount}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19shop/stock/v1/stock.proto\x12\rshop.stock.v1\x1a\x1cgoogle/api/annotations.proto\"4\n\x0fReservationLine\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\\\n\x13ReserveStockRequest\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12-\n\x05lines\x18\x02 \x03(\x0b\x32\x1e.shop.stock.v1.ReservationLine\"F\n\x14ReserveStockResponse\x12.\n\x05state\x18\x01 \x01(\x0e\x32\x1f.shop.stock.v1.ReservationState\"2\n\x18\x43ommitReservationRequest\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\"K\n\x19\x43ommitReservationResponse\x12.\n\x05state\x18\x01 \x01(\x0e\x32\x1f.shop.stock.v1.ReservationState\"2\n\x18\x43\x61ncelReservationRequest\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\"K\n\x19\x43\x61ncelReservationResponse\x12.\n\x05state\x18\x01 \x01(\x0e\x32\x1f.shop.stock.v1.ReservationState\"\"\n\x11\x43reateItemRequest\x12\r\n\x05price\x18\x01 \x01(\x05\"%\n\x12\x43reateItemResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\"N\n\x15\x42\x61tchInitItemsRequest\x12\t\n\x01n\x18\x01 \x01(\x05\x12\x16\n\x0estarting_stock\x18\x02 \x01(\x05\x12\x12\n\nitem_price\x18\x03 \x01(\x05\"%\n\x16\x42\x61tchInitItemsResponse\x12\x0b\n\x03msg\x18\x01 \x01(\t\"\"\n\x0f\x46indItemRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\"0\n\x10\x46indItemResponse\x12\r\n\x05stock\x18\x01 \x01(\x05\x12\r\n\x05price\x18\x02 \x01(\x05\"2\n\x0f\x41\x64\x64StockRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x05\"2\n\x10\x41\x64\x64StockResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05stock\x18\x02 \x01(\x05\"7\n\x14SubtractStockRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x05\"7\n\x15SubtractStockResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05stock\x18\x02 \x01(\x05*\x93\x01\n\x10ReservationState\x12!\n\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16RESERVATION_STATE_HELD\x10\x01\x12\x1f\n\x1bRESERVATION_STATE_COMMITTED\x10\x02\x12\x1f\n\x1bRESERVATION_STATE_CANCELLED\x10\x03\x32\xba\x07\n\x0cStockService\x12u\n\nCreateItem\x12 .shop.stock.v1.CreateItemRequest\x1a!.shop.stock.v1.CreateItemResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x1a/stock/item/create/{price}\x12\x9a\x01\n\x0e\x42\x61tchInitItems\x12$.shop.stock.v1.BatchInitItemsRequest\x1a%.shop.stock.v1.BatchInitItemsResponse\";\x82\xd3\xe4\x93\x02\x35\"3/stock/batch_init/{n}/{starting_stock}/{item_price}\x12j\n\x08\x46indItem\x12\x1e.shop.stock.v1.FindItemRequest\x1a\x1f.shop.stock.v1.FindItemResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/stock/find/{item_id}\x12r\n\x08\x41\x64\x64Stock\x12\x1e.shop.stock.v1.AddStockRequest\x1a\x1f.shop.stock.v1.AddStockResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1d/stock/add/{item_id}/{amount}\x12\x86\x01\n\rSubtractStock\x12#.shop.stock.v1.SubtractStockRequest\x1a$.shop.stock.v1.SubtractStockResponse\"*\x82\xd3\xe4\x93\x02$\"\"/stock/subtract/{item_id}/{amount}\x12Y\n\x0cReserveStock\x12\".shop.stock.v1.ReserveStockRequest\x1a#.shop.stock.v1.ReserveStockResponse\"\x00\x12h\n\x11\x43ommitReservation\x12\'.shop.stock.v1.CommitReservationRequest\x1a(.shop.stock.v1.CommitReservationResponse\"\x00\x12h\n\x11\x43\x61ncelReservation\x12\'.shop.stock.v1.CancelReservationRequest\x1a(.shop.stock.v1.CancelReservationResponse\"\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,26 +42,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STOCKSERVICE'].methods_by_name['AddStock']._serialized_options = b'\202\323\344\223\002\037\"\035/stock/add/{item_id}/{amount}'
   _globals['_STOCKSERVICE'].methods_by_name['SubtractStock']._loaded_options = None
   _globals['_STOCKSERVICE'].methods_by_name['SubtractStock']._serialized_options = b'\202\323\344\223\002$\"\"/stock/subtract/{item_id}/{amount}'
-  _globals['_CREATEITEMREQUEST']._serialized_start=74
-  _globals['_CREATEITEMREQUEST']._serialized_end=108
-  _globals['_CREATEITEMRESPONSE']._serialized_start=110
-  _globals['_CREATEITEMRESPONSE']._serialized_end=147
-  _globals['_BATCHINITITEMSREQUEST']._serialized_start=149
-  _globals['_BATCHINITITEMSREQUEST']._serialized_end=227
-  _globals['_BATCHINITITEMSRESPONSE']._serialized_start=229
-  _globals['_BATCHINITITEMSRESPONSE']._serialized_end=266
-  _globals['_FINDITEMREQUEST']._serialized_start=268
-  _globals['_FINDITEMREQUEST']._serialized_end=302
-  _globals['_FINDITEMRESPONSE']._serialized_start=304
-  _globals['_FINDITEMRESPONSE']._serialized_end=352
-  _globals['_ADDSTOCKREQUEST']._serialized_start=354
-  _globals['_ADDSTOCKREQUEST']._serialized_end=404
-  _globals['_ADDSTOCKRESPONSE']._serialized_start=406
-  _globals['_ADDSTOCKRESPONSE']._serialized_end=456
-  _globals['_SUBTRACTSTOCKREQUEST']._serialized_start=458
-  _globals['_SUBTRACTSTOCKREQUEST']._serialized_end=513
-  _globals['_SUBTRACTSTOCKRESPONSE']._serialized_start=515
-  _globals['_SUBTRACTSTOCKRESPONSE']._serialized_end=570
-  _globals['_STOCKSERVICE']._serialized_start=573
-  _globals['_STOCKSERVICE']._serialized_end=1224
+  _globals['_RESERVATIONSTATE']._serialized_start=1051
+  _globals['_RESERVATIONSTATE']._serialized_end=1198
+  _globals['_RESERVATIONLINE']._serialized_start=74
+  _globals['_RESERVATIONLINE']._serialized_end=126
+  _globals['_RESERVESTOCKREQUEST']._serialized_start=128
+  _globals['_RESERVESTOCKREQUEST']._serialized_end=220
+  _globals['_RESERVESTOCKRESPONSE']._serialized_start=222
+  _globals['_RESERVESTOCKRESPONSE']._serialized_end=292
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_start=294
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_end=344
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_start=346
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_end=421
+  _globals['_CANCELRESERVATIONREQUEST']._serialized_start=423
+  _globals['_CANCELRESERVATIONREQUEST']._serialized_end=473
+  _globals['_CANCELRESERVATIONRESPONSE']._serialized_start=475
+  _globals['_CANCELRESERVATIONRESPONSE']._serialized_end=550
+  _globals['_CREATEITEMREQUEST']._serialized_start=552
+  _globals['_CREATEITEMREQUEST']._serialized_end=586
+  _globals['_CREATEITEMRESPONSE']._serialized_start=588
+  _globals['_CREATEITEMRESPONSE']._serialized_end=625
+  _globals['_BATCHINITITEMSREQUEST']._serialized_start=627
+  _globals['_BATCHINITITEMSREQUEST']._serialized_end=705
+  _globals['_BATCHINITITEMSRESPONSE']._serialized_start=707
+  _globals['_BATCHINITITEMSRESPONSE']._serialized_end=744
+  _globals['_FINDITEMREQUEST']._serialized_start=746
+  _globals['_FINDITEMREQUEST']._serialized_end=780
+  _globals['_FINDITEMRESPONSE']._serialized_start=782
+  _globals['_FINDITEMRESPONSE']._serialized_end=830
+  _globals['_ADDSTOCKREQUEST']._serialized_start=832
+  _globals['_ADDSTOCKREQUEST']._serialized_end=882
+  _globals['_ADDSTOCKRESPONSE']._serialized_start=884
+  _globals['_ADDSTOCKRESPONSE']._serialized_end=934
+  _globals['_SUBTRACTSTOCKREQUEST']._serialized_start=936
+  _globals['_SUBTRACTSTOCKREQUEST']._serialized_end=991
+  _globals['_SUBTRACTSTOCKRESPONSE']._serialized_start=993
+  _globals['_SUBTRACTSTOCKRESPONSE']._serialized_end=1048
+  _globals['_STOCKSERVICE']._serialized_start=1201
+  _globals['_STOCKSERVICE']._serialized_end=2155
 # @@protoc_insertion_point(module_scope)

@@ -1,9 +1,69 @@
 from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ReservationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESERVATION_STATE_UNSPECIFIED: _ClassVar[ReservationState]
+    RESERVATION_STATE_HELD: _ClassVar[ReservationState]
+    RESERVATION_STATE_COMMITTED: _ClassVar[ReservationState]
+    RESERVATION_STATE_CANCELLED: _ClassVar[ReservationState]
+RESERVATION_STATE_UNSPECIFIED: ReservationState
+RESERVATION_STATE_HELD: ReservationState
+RESERVATION_STATE_COMMITTED: ReservationState
+RESERVATION_STATE_CANCELLED: ReservationState
+
+class ReservationLine(_message.Message):
+    __slots__ = ("item_id", "quantity")
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    item_id: str
+    quantity: int
+    def __init__(self, item_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class ReserveStockRequest(_message.Message):
+    __slots__ = ("transaction_id", "lines")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[ReservationLine]
+    def __init__(self, transaction_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReservationLine, _Mapping]]] = ...) -> None: ...
+
+class ReserveStockResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ReservationState
+    def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
+
+class CommitReservationRequest(_message.Message):
+    __slots__ = ("transaction_id",)
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    def __init__(self, transaction_id: _Optional[str] = ...) -> None: ...
+
+class CommitReservationResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ReservationState
+    def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
+
+class CancelReservationRequest(_message.Message):
+    __slots__ = ("transaction_id",)
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    def __init__(self, transaction_id: _Optional[str] = ...) -> None: ...
+
+class CancelReservationResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ReservationState
+    def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
 
 class CreateItemRequest(_message.Message):
     __slots__ = ("price",)

@@ -30,7 +30,8 @@ class StockServiceStub:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ITEM_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_PRICE, INVALID_COUNT, INSUFFICIENT_STOCK or
-    STOCK_OVERFLOW.
+    STOCK_OVERFLOW; the checkout participant calls add TRANSACTION_CANCELLED,
+    TRANSACTION_COMMITTED and RESERVATION_NOT_FOUND.
     """
 
     def __init__(self, channel):
@@ -64,6 +65,21 @@ class StockServiceStub:
                 request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.SubtractStockRequest.SerializeToString,
                 response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.SubtractStockResponse.FromString,
                 _registered_method=True)
+        self.ReserveStock = channel.unary_unary(
+                '/shop.stock.v1.StockService/ReserveStock',
+                request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockRequest.SerializeToString,
+                response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockResponse.FromString,
+                _registered_method=True)
+        self.CommitReservation = channel.unary_unary(
+                '/shop.stock.v1.StockService/CommitReservation',
+                request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationRequest.SerializeToString,
+                response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationResponse.FromString,
+                _registered_method=True)
+        self.CancelReservation = channel.unary_unary(
+                '/shop.stock.v1.StockService/CancelReservation',
+                request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationRequest.SerializeToString,
+                response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationResponse.FromString,
+                _registered_method=True)
 
 
 class StockServiceServicer:
@@ -71,7 +87,8 @@ class StockServiceServicer:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ITEM_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_PRICE, INVALID_COUNT, INSUFFICIENT_STOCK or
-    STOCK_OVERFLOW.
+    STOCK_OVERFLOW; the checkout participant calls add TRANSACTION_CANCELLED,
+    TRANSACTION_COMMITTED and RESERVATION_NOT_FOUND.
     """
 
     def CreateItem(self, request, context):
@@ -109,6 +126,31 @@ class StockServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReserveStock(self, request, context):
+        """Checkout, phase one: checks and holds the stock of every line of a checkout transaction
+        in one step. Idempotent per transaction; refused with TRANSACTION_CANCELLED once the
+        transaction was cancelled. Called by the order service only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CommitReservation(self, request, context):
+        """Checkout, phase two: makes a reservation final. Idempotent; TRANSACTION_CANCELLED after
+        a cancel (nothing changes).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelReservation(self, request, context):
+        """Checkout, phase two: releases a reservation, or records the cancellation of one not seen
+        yet so that a late reserve is refused. Idempotent; TRANSACTION_COMMITTED after a commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StockServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -137,6 +179,21 @@ def add_StockServiceServicer_to_server(servicer, server):
                     request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.SubtractStockRequest.FromString,
                     response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.SubtractStockResponse.SerializeToString,
             ),
+            'ReserveStock': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReserveStock,
+                    request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockRequest.FromString,
+                    response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockResponse.SerializeToString,
+            ),
+            'CommitReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CommitReservation,
+                    request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationRequest.FromString,
+                    response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationResponse.SerializeToString,
+            ),
+            'CancelReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelReservation,
+                    request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationRequest.FromString,
+                    response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shop.stock.v1.StockService', rpc_method_handlers)
@@ -150,7 +207,8 @@ class StockService:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ITEM_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_PRICE, INVALID_COUNT, INSUFFICIENT_STOCK or
-    STOCK_OVERFLOW.
+    STOCK_OVERFLOW; the checkout participant calls add TRANSACTION_CANCELLED,
+    TRANSACTION_COMMITTED and RESERVATION_NOT_FOUND.
     """
 
     @staticmethod
@@ -278,6 +336,87 @@ class StockService:
             '/shop.stock.v1.StockService/SubtractStock',
             shop_dot_stock_dot_v1_dot_stock__pb2.SubtractStockRequest.SerializeToString,
             shop_dot_stock_dot_v1_dot_stock__pb2.SubtractStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReserveStock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.stock.v1.StockService/ReserveStock',
+            shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockRequest.SerializeToString,
+            shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CommitReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.stock.v1.StockService/CommitReservation',
+            shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationRequest.SerializeToString,
+            shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.stock.v1.StockService/CancelReservation',
+            shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationRequest.SerializeToString,
+            shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationResponse.FromString,
             options,
             channel_credentials,
             insecure,

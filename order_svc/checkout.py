@@ -1,0 +1,170 @@
+"""The coordinator's rules for checkout transactions: its durable log and decisions.
+
+A checkout transaction is recorded (and the order locked) before any reserve is sent; the
+decision is recorded before any commit or cancel is sent, and the order becomes paid in the
+same local transaction as a commit decision. The first decision wins: whoever decides later
+(the request, recovery, a participant asking) finds it and follows it. Every change here is a
+conditional update inside one store transaction, so several coordinator processes on one
+store stay correct without in-process locks.
+
+Pure: every function takes a `Checkouts` repository handed in by the store.
+"""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from order_svc.orders import Order, Orders, find_order
+from shopmesh.errors import Aborted, error_to_dict
+from shopmesh.validation import require_id
+
+
+class Decision(Enum):
+    COMMIT = "COMMIT"
+    ABORT = "ABORT"
+
+
+@dataclass
+class CheckoutTxn:
+    txn_id: str
+    order_id: str
+    user_id: str
+    lines: dict[str, int]
+    total: int
+    deadline: float
+    decision: Decision | None = None
+    # Why it aborted, as shopmesh.errors.error_to_dict, to answer every waiter alike.
+    refusal: dict | None = None
+    stock_done: bool = False
+    payment_done: bool = False
+    # Who may drive the transaction until when (the request, then one recovering process).
+    lease_owner: str = ""
+    lease_until: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        """Decided and acknowledged by both participants: nothing left to do."""
+        return self.decision is not None and self.stock_done and self.payment_done
+
+
+class Checkouts(Orders, Protocol):
+    def get_txn(self, txn_id: str) -> CheckoutTxn | None: ...
+
+    def put_txn(self, txn: CheckoutTxn) -> None: ...
+
+    def unfinished_txns(self, lease_expired_before: float, limit: int) -> list[str]: ...
+
+
+@dataclass
+class Begun:
+    """What `begin` found: a new transaction, one under way, or an order already paid."""
+
+    order: Order
+    txn: CheckoutTxn | None = None
+    in_progress: str | None = field(default=None)
+
+
+def begin(
+    repo: Checkouts,
+    order_id: str,
+    txn_id: str,
+    now: float,
+    timeout_s: float,
+    owner: str,
+    lease_s: float,
+) -> Begun:
+    order = find_order(repo, order_id)
+    if order.paid:
+        return Begun(order)
+    if order.checkout_txn:
+        return Begun(order, in_progress=order.checkout_txn)
+    txn = CheckoutTxn(
+        txn_id,
+        order.order_id,
+        order.user_id,
+        order.quantities(),
+        order.total_cost,
+        deadline=now + timeout_s,
+        lease_owner=owner,
+        lease_until=now + lease_s,
+    )
+    order.checkout_txn = txn_id
+    repo.put(order)
+    repo.put_txn(txn)
+    return Begun(order, txn)
+
+
+def _existing(repo: Checkouts, txn_id: str) -> CheckoutTxn:
+    txn = repo.get_txn(txn_id)
+    if txn is None:
+        raise LookupError(f"checkout transaction {txn_id!r} is not in the log")
+    return txn
+
+
+def decide(
+    repo: Checkouts, txn_id: str, decision: Decision, refusal: dict | None = None
+) -> CheckoutTxn:
+    """Record the decision, unless one is recorded already: then return that one."""
+    txn = _existing(repo, txn_id)
+    if txn.decision is not None:
+        return txn
+    txn.decision = decision
+    txn.refusal = refusal
+    order = find_order(repo, txn.order_id)
+    if decision is Decision.COMMIT:
+        order.paid = True
+    else:
+        order.checkout_txn = None
+    repo.put(order)
+    repo.put_txn(txn)
+    return txn
+
+
+def timed_out(txn: CheckoutTxn) -> dict:
+    return error_to_dict(
+        Aborted(
+            "CHECKOUT_TIMED_OUT",
+            f"checkout of order {txn.order_id!r} did not finish in time; nothing was taken",
+            order_id=txn.order_id,
+        )
+    )
+
+
+def presume_abort(repo: Checkouts, txn_id: str, now: float) -> CheckoutTxn:
+    """Past its deadline without a decision, a transaction aborts."""
+    txn = _existing(repo, txn_id)
+    if txn.decision is None and now > txn.deadline:
+        return decide(repo, txn_id, Decision.ABORT, timed_out(txn))
+    return txn
+
+
+def outcome(repo: Checkouts, txn_id: str, now: float) -> Decision | None:
+    """For a participant asking: the decision, presuming abort when it is overdue."""
+    require_id(txn_id, "transaction_id")
+    if repo.get_txn(txn_id) is None:
+        # Every transaction is logged before its first reserve: an unknown one never ran here.
+        return Decision.ABORT
+    return presume_abort(repo, txn_id, now).decision
+
+
+def acknowledge(repo: Checkouts, txn_id: str, stock: bool, payment: bool) -> CheckoutTxn:
+    txn = _existing(repo, txn_id)
+    txn.stock_done = txn.stock_done or stock
+    txn.payment_done = txn.payment_done or payment
+    repo.put_txn(txn)
+    return txn
+
+
+def claim(
+    repo: Checkouts, txn_id: str, owner: str, now: float, lease_s: float
+) -> CheckoutTxn | None:
+    """Take the lease of an unfinished transaction, unless another process holds it."""
+    txn = repo.get_txn(txn_id)
+    if txn is None or txn.finished:
+        return None
+    if txn.lease_owner != owner and txn.lease_until > now:
+        return None
+    txn.lease_owner = owner
+    txn.lease_until = now + lease_s
+    repo.put_txn(txn)
+    return txn

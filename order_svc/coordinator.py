@@ -1,0 +1,185 @@
+"""Checkout as a two-phase reserve/commit transaction across stock and payment.
+
+    begin (log txn, lock order) -> reserve on both, in parallel, with a deadline
+    -> decide (log decision; order paid on commit) -> commit/cancel on both -> acknowledge
+
+The durable log (`order_svc.checkout`) makes every step resumable: recovery, on start and
+periodically, finishes every transaction whose lease has expired: undecided ones past their
+deadline abort (presumed abort), decided ones get their commit/cancel resent until both
+participants acknowledge. A lease in the store lets only one process drive a transaction.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from functools import partial
+
+from order_svc import checkout
+from order_svc.checkout import CheckoutTxn, Decision
+from order_svc.orders import Order
+from order_svc.peers import Peers
+from order_svc.store import OrderStore
+from shopmesh import faults
+from shopmesh.errors import Aborted, ShopError, error_from_dict, error_to_dict
+from shopmesh.validation import require_id
+
+log = logging.getLogger(__name__)
+PARTICIPANTS = ("stock", "payment")
+RECOVERY_BATCH = 200
+
+
+class CheckoutCoordinator:
+    def __init__(
+        self,
+        store: OrderStore,
+        peers: Peers,
+        *,
+        timeout_s: float,
+        lease_s: float,
+        poll_s: float = 0.01,
+    ) -> None:
+        self._store = store
+        self._peers = peers
+        self._timeout_s = timeout_s
+        # The request holds the lease past its deadline long enough to send its decision.
+        self._lease_s = max(lease_s, timeout_s + 2 * peers.timeout_s)
+        self._poll_s = poll_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    async def checkout(self, order_id: str) -> CheckoutTxn | Order:
+        """Pay for the order; returns the committed transaction (or the already paid order)."""
+        require_id(order_id, "order_id")
+        # Shielded: a client that hangs up must not stop a transaction half way.
+        return await asyncio.shield(self._checkout(order_id))
+
+    async def _checkout(self, order_id: str) -> CheckoutTxn | Order:
+        begun = await self._store.transact(
+            partial(
+                checkout.begin,
+                order_id=order_id,
+                txn_id=str(uuid.uuid4()),
+                now=time.time(),
+                timeout_s=self._timeout_s,
+                owner=self.owner,
+                lease_s=self._lease_s,
+            )
+        )
+        if begun.txn is None and begun.in_progress is None:
+            return begun.order
+        if begun.in_progress is not None:
+            return self._answer(await self._await_decision(begun.in_progress))
+        txn = begun.txn
+        refusal = await self._reserve(txn)
+        faults.crash_point("checkout.before_decision")
+        decision = Decision.COMMIT if refusal is None else Decision.ABORT
+        txn = await self._store.transact(
+            partial(checkout.decide, txn_id=txn.txn_id, decision=decision, refusal=refusal)
+        )
+        faults.crash_point("checkout.after_decision")
+        await self._settle(txn)
+        return self._answer(txn)
+
+    async def _reserve(self, txn: CheckoutTxn) -> dict | None:
+        """Phase one on both participants; the refusal to report, or None if both hold."""
+        timeout_s = max(0.05, min(self._peers.timeout_s, txn.deadline - time.time()))
+        results = await asyncio.gather(
+            self._peers.reserve_stock(txn.txn_id, txn.lines, timeout_s),
+            self._peers.reserve_credit(txn.txn_id, txn.user_id, txn.order_id, txn.total, timeout_s),
+            return_exceptions=True,
+        )
+        refusals = [_as_refusal(result) for result in results if result is not None]
+        if not refusals:
+            return None
+        # A business reason (out of stock, no credit) says more than "did not answer".
+        refusals.sort(key=lambda r: r.reason == "DEPENDENCY_UNAVAILABLE")
+        return error_to_dict(refusals[0])
+
+    async def _settle(self, txn: CheckoutTxn) -> CheckoutTxn:
+        """Phase two: send the decision to the participants that have not acknowledged it."""
+        pending = [p for p in PARTICIPANTS if not getattr(txn, f"{p}_done")]
+        results = await asyncio.gather(
+            *(self._peers.settle(p, txn.txn_id, txn.decision is Decision.COMMIT) for p in pending),
+            return_exceptions=True,
+        )
+        acked = {p for p, result in zip(pending, results, strict=True) if result is None}
+        for peer, result in zip(pending, results, strict=True):
+            if result is not None:
+                log.warning(
+                    "%s of %s not acknowledged by %s: %r", txn.decision, txn.txn_id, peer, result
+                )
+        if not acked:
+            return txn
+        return await self._store.transact(
+            partial(
+                checkout.acknowledge,
+                txn_id=txn.txn_id,
+                stock="stock" in acked,
+                payment="payment" in acked,
+            )
+        )
+
+    async def _await_decision(self, txn_id: str) -> CheckoutTxn:
+        """Another request (maybe in another process) is checking out this order: follow it."""
+        while True:
+            txn = await self._store.read(lambda repo: repo.get_txn(txn_id))
+            if txn.decision is not None:
+                return txn
+            if time.time() > txn.lease_until:
+                return await self._store.transact(
+                    partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
+                )
+            await asyncio.sleep(self._poll_s)
+
+    def _answer(self, txn: CheckoutTxn) -> CheckoutTxn:
+        if txn.decision is Decision.COMMIT:
+            return txn
+        raise error_from_dict(txn.refusal or checkout.timed_out(txn))
+
+    async def outcome(self, txn_id: str) -> Decision | None:
+        return await self._store.transact(partial(checkout.outcome, txn_id=txn_id, now=time.time()))
+
+    async def recover_once(self) -> int:
+        """Finish every transaction whose lease expired; returns how many were driven."""
+        expired = await self._store.read(
+            lambda repo: repo.unfinished_txns(time.time(), RECOVERY_BATCH)
+        )
+        driven = 0
+        for txn_id in expired:
+            txn = await self._store.transact(
+                partial(
+                    checkout.claim,
+                    txn_id=txn_id,
+                    owner=self.owner,
+                    now=time.time(),
+                    lease_s=self._lease_s,
+                )
+            )
+            if txn is None:
+                continue
+            if txn.decision is None:
+                txn = await self._store.transact(
+                    partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
+                )
+            if txn.decision is not None:
+                log.info("recovering %s: resending %s", txn_id, txn.decision.value)
+                await self._settle(txn)
+                driven += 1
+        return driven
+
+    async def run_recovery(self, interval_s: float) -> None:
+        while True:
+            try:
+                await self.recover_once()
+            except Exception:
+                log.exception("recovery pass failed; retrying")
+            await asyncio.sleep(interval_s)
+
+
+def _as_refusal(result: BaseException) -> ShopError:
+    if isinstance(result, ShopError):
+        return result
+    log.warning("reserve failed unexpectedly: %r", result)
+    return Aborted("DEPENDENCY_UNAVAILABLE", f"a participant failed: {result!r}")
