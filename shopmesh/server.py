@@ -76,9 +76,10 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    # The store opens before the port accepts calls, so no call ever meets a closed store.
     await served.set_health(NOT_SERVING)
-    await served.server.start()
     await store.open()
+    await served.server.start()
     await served.set_health(SERVING)
     log.info("%s serving on port %d", ", ".join(served.service_names), served.port)
     task = asyncio.create_task(background()) if background else None
