@@ -6,7 +6,7 @@ import asyncio
 from order_svc.api import OrderApi
 from order_svc.coordinator import CheckoutCoordinator
 from order_svc.peers import Peers
-from order_svc.store.sqlite import open_sqlite_store
+from order_svc.store import open_store
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shopmesh.server import run_service
 from shopmesh.settings import ServiceSettings, env_float, env_str
@@ -21,7 +21,7 @@ async def main() -> None:
         payment_addr=env_str("PAYMENT_SERVICE_ADDR", "127.0.0.1:50052"),
         timeout_s=settings.rpc_timeout_s,
     )
-    store = open_sqlite_store(settings.db_path, settings.sqlite_synchronous)
+    store = open_store(settings)
     coordinator = CheckoutCoordinator(
         store,
         peers,

@@ -45,7 +45,7 @@ class OrderApi(order_pb2_grpc.OrderServiceServicer):
         self, request: pb.BatchInitOrdersRequest, context
     ) -> pb.BatchInitOrdersResponse:
         batch = orders.batch_orders(request.n, request.n_items, request.n_users, request.item_price)
-        await self._store.transact(lambda repo: repo.put_many(batch))
+        await self._store.put_in_chunks(batch, lambda repo, chunk: repo.put_many(chunk))
         return pb.BatchInitOrdersResponse(msg=f"Batch init for {request.n} orders successful")
 
     async def FindOrder(self, request: pb.FindOrderRequest, context) -> pb.FindOrderResponse:

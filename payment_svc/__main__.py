@@ -4,7 +4,7 @@ import asyncio
 
 from payment_svc import accounts
 from payment_svc.api import PaymentApi
-from payment_svc.store.sqlite import open_sqlite_store
+from payment_svc.store import open_store
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
 from shopmesh.server import run_service
 from shopmesh.settings import ServiceSettings
@@ -15,7 +15,7 @@ SERVICE_NAME = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_na
 
 async def main() -> None:
     settings = ServiceSettings("payment", default_port=50052)
-    store = open_sqlite_store(settings.db_path, settings.sqlite_synchronous)
+    store = open_store(settings)
     api = PaymentApi(store)
     resolver = StaleReservationResolver(
         store,

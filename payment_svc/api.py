@@ -26,7 +26,7 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
         self, request: pb.BatchInitUsersRequest, context
     ) -> pb.BatchInitUsersResponse:
         batch = accounts.batch_users(request.n, request.starting_money)
-        await self._store.transact(lambda repo: repo.put_users(batch))
+        await self._store.put_in_chunks(batch, lambda repo, chunk: repo.put_users(chunk))
         return pb.BatchInitUsersResponse(msg=f"Batch init for {request.n} users successful")
 
     async def FindUser(self, request: pb.FindUserRequest, context) -> pb.FindUserResponse:

@@ -36,8 +36,8 @@ class ServiceSettings:
         self.service = service
         self.listen_addr = env_str("LISTEN_ADDR", f"127.0.0.1:{default_port}")
         self.store = env_str("SHOP_STORE", "sqlite")
-        if self.store != "sqlite":
-            raise SystemExit(f"SHOP_STORE must be 'sqlite', got {self.store!r}")
+        if self.store not in {"sqlite", "spanner"}:
+            raise SystemExit(f"SHOP_STORE must be 'sqlite' or 'spanner', got {self.store!r}")
         self.db_path = data_dir() / f"{service}.sqlite3"
         self.sqlite_synchronous = env_str("SQLITE_SYNCHRONOUS", "NORMAL").upper()
         if self.sqlite_synchronous not in {"NORMAL", "FULL", "EXTRA"}:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import pathlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
@@ -62,6 +62,20 @@ class SqliteStore(Generic[R]):
     async def read(self, work: Callable[[R], T]) -> T:
         """Run `work` against one consistent snapshot."""
         return await self._run(self._in_transaction, "BEGIN", work)
+
+    async def put_in_chunks(self, rows: Iterable[T], put: Callable[[R, list[T]], None]) -> None:
+        """Bulk load, here in one transaction: SQLite has no commit size limit."""
+
+        def work(repo: R) -> None:
+            chunk: list[T] = []
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) == 10_000:
+                    put(repo, chunk)
+                    chunk = []
+            put(repo, chunk)
+
+        await self.transact(work)
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)

@@ -8,14 +8,14 @@ from shopmesh.settings import ServiceSettings
 from shopmesh.stale_reservations import StaleReservationResolver
 from stock_svc import inventory
 from stock_svc.api import StockApi
-from stock_svc.store.sqlite import open_sqlite_store
+from stock_svc.store import open_store
 
 SERVICE_NAME = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 
 
 async def main() -> None:
     settings = ServiceSettings("stock", default_port=50051)
-    store = open_sqlite_store(settings.db_path, settings.sqlite_synchronous)
+    store = open_store(settings)
     api = StockApi(store)
     resolver = StaleReservationResolver(
         store,

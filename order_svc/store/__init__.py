@@ -1,11 +1,14 @@
 """Where orders live: the interface the API needs, and the adapter the settings pick."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
-from order_svc.orders import Orders
+from order_svc.checkout import Checkouts as Orders
+from shopmesh.settings import ServiceSettings
+from shopmesh.spanner import SpannerSettings
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 
 class OrderStore(Protocol):
@@ -16,3 +19,20 @@ class OrderStore(Protocol):
     async def transact(self, work: Callable[[Orders], T]) -> T: ...
 
     async def read(self, work: Callable[[Orders], T]) -> T: ...
+
+    async def put_in_chunks(
+        self, rows: Iterable[Row], put: Callable[[Orders, list[Row]], None]
+    ) -> None:
+        """Bulk (re)initialisation; atomic per chunk, not as a whole."""
+        ...
+
+
+def open_store(settings: ServiceSettings) -> OrderStore:
+    """The adapter SHOP_STORE names: sqlite (embedded default) or spanner."""
+    if settings.store == "spanner":
+        from order_svc.store.spanner import open_spanner_store
+
+        return open_spanner_store(SpannerSettings.from_env("order"))
+    from order_svc.store.sqlite import open_sqlite_store
+
+    return open_sqlite_store(settings.db_path, settings.sqlite_synchronous)

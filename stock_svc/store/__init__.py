@@ -1,11 +1,14 @@
 """Where stock lives: the interface the API needs, and the adapter the settings pick."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
+from shopmesh.settings import ServiceSettings
+from shopmesh.spanner import SpannerSettings
 from stock_svc.inventory import Items
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 
 class StockStore(Protocol):
@@ -16,3 +19,20 @@ class StockStore(Protocol):
     async def transact(self, work: Callable[[Items], T]) -> T: ...
 
     async def read(self, work: Callable[[Items], T]) -> T: ...
+
+    async def put_in_chunks(
+        self, rows: Iterable[Row], put: Callable[[Items, list[Row]], None]
+    ) -> None:
+        """Bulk (re)initialisation; atomic per chunk, not as a whole."""
+        ...
+
+
+def open_store(settings: ServiceSettings) -> StockStore:
+    """The adapter SHOP_STORE names: sqlite (embedded default) or spanner."""
+    if settings.store == "spanner":
+        from stock_svc.store.spanner import open_spanner_store
+
+        return open_spanner_store(SpannerSettings.from_env("stock"))
+    from stock_svc.store.sqlite import open_sqlite_store
+
+    return open_sqlite_store(settings.db_path, settings.sqlite_synchronous)

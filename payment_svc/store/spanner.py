@@ -1,0 +1,43 @@
+"""The production store: the payment service's own Spanner database."""
+
+from collections.abc import Iterable
+
+from payment_svc.accounts import DirectPayment, User
+from shopmesh.spanner import SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.spanner_reservations import SpannerReservations
+from shopmesh.spanner_schema import migrate
+
+
+class SpannerAccounts(SpannerRepository, SpannerReservations):
+    def get_user(self, user_id: str) -> User | None:
+        rows = self.query(
+            "SELECT UserId, Credit FROM Users WHERE UserId = @user_id", lock=True, user_id=user_id
+        )
+        return User(*rows[0]) if rows else None
+
+    def put_user(self, user: User) -> None:
+        self.put_users([user])
+
+    def put_users(self, users: Iterable[User]) -> None:
+        self.upsert("Users", ("UserId", "Credit"), [(u.user_id, u.credit) for u in users])
+
+    def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None:
+        rows = self.query(
+            "SELECT UserId, OrderId, Amount, Refunded FROM DirectPayments"
+            " WHERE UserId = @user_id AND OrderId = @order_id",
+            lock=True,
+            user_id=user_id,
+            order_id=order_id,
+        )
+        return DirectPayment(*rows[0]) if rows else None
+
+    def put_payment(self, payment: DirectPayment) -> None:
+        self.upsert(
+            "DirectPayments",
+            ("UserId", "OrderId", "Amount", "Refunded"),
+            [(payment.user_id, payment.order_id, payment.amount, payment.refunded)],
+        )
+
+
+def open_spanner_store(settings: SpannerSettings) -> SpannerStore[SpannerAccounts]:
+    return SpannerStore(settings, SpannerAccounts, lambda: migrate("payment", settings))
