@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config up up-detached down test test-unit test-e2e clean
+.PHONY: help install protos check-generated lint envoy-config up up-spanner spanner-schema up-detached down test test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,12 @@ envoy-config: $(STAMP) ## write build/envoy.yaml for the default local ports and
 
 up: $(STAMP) ## run the whole shop in the foreground (Ctrl-C stops it)
 	$(BIN)/python -m shopmesh.devstack up
+
+up-spanner: $(STAMP) ## like make up, on a local Spanner emulator instead of SQLite
+	SHOP_SPANNER_EMULATOR=1 $(BIN)/python -m shopmesh.devstack up
+
+spanner-schema: $(STAMP) ## create/update the Spanner databases (SPANNER_* settings)
+	$(BIN)/python -m shopmesh.spanner_schema
 
 up-detached: $(STAMP) ## run the whole shop in the background (stop with make down)
 	$(BIN)/python -m shopmesh.devstack up --detach

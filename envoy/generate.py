@@ -23,6 +23,19 @@ from google.protobuf import descriptor_pb2
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DESCRIPTOR = ROOT / "gen" / "shop" / "shop.protoset"
 API_PACKAGE_PREFIX = "shop."
+
+
+class QuotingDumper(yaml.SafeDumper):
+    """Quotes every string: Envoy's YAML 1.1 parser would read a bare `n` or `on` as a bool."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+QuotingDumper.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+)
+
 ROUTER = {
     "name": "envoy.filters.http.router",
     "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
@@ -42,6 +55,25 @@ def shop_services(descriptor_set: bytes) -> dict[str, str]:
     if not services:
         raise SystemExit("no shop.* services in the descriptor set")
     return dict(sorted(services.items()))
+
+
+def request_fields(descriptor_set: bytes) -> list[str]:
+    """Every field name of every shop request message. The REST API takes all its inputs
+    from the path; a query parameter of the same name would silently override the path, so
+    the transcoder is told to ignore them."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    messages = {
+        f".{file.package}.{message.name}": message
+        for file in files
+        for message in file.message_type
+    }
+    names = set()
+    for file in files:
+        if file.package.startswith(API_PACKAGE_PREFIX):
+            for service in file.service:
+                for method in service.method:
+                    names.update(field.name for field in messages[method.input_type].field)
+    return sorted(names)
 
 
 def host_port(address: str) -> tuple[str, int]:
@@ -75,7 +107,9 @@ def routes(services: dict[str, str], timeout_s: float) -> dict:
     }
 
 
-def transcoder(services: dict[str, str], descriptor_path: pathlib.Path) -> dict:
+def transcoder(
+    services: dict[str, str], descriptor_path: pathlib.Path, query_fields: list[str]
+) -> dict:
     return {
         "name": "envoy.filters.http.grpc_json_transcoder",
         "typed_config": {
@@ -85,12 +119,17 @@ def transcoder(services: dict[str, str], descriptor_path: pathlib.Path) -> dict:
             "services": list(services),
             "convert_grpc_status": True,
             "ignore_unknown_query_parameters": True,
+            "ignored_query_parameters": query_fields,
             "print_options": {
                 "preserve_proto_field_names": True,
                 "always_print_primitive_fields": True,
                 "add_whitespace": False,
             },
-            "request_validation_options": {"reject_unknown_method": True},
+            "request_validation_options": {
+                "reject_unknown_method": True,
+                # A JSON body naming a path field must not override the path: 400 instead.
+                "reject_binding_body_field_collisions": True,
+            },
         },
     }
 
@@ -152,6 +191,7 @@ def cluster(name: str, address: str) -> dict:
 
 def build_config(
     services: dict[str, str],
+    query_fields: list[str],
     upstreams: dict[str, str],
     descriptor_path: pathlib.Path,
     *,
@@ -172,7 +212,7 @@ def build_config(
                     "rest",
                     rest_addr,
                     route_config,
-                    [transcoder(services, descriptor_path)],
+                    [transcoder(services, descriptor_path, query_fields)],
                     {"local_reply_config": JSON_LOCAL_REPLIES},
                 ),
                 listener("grpc", grpc_addr, route_config, [], {}),
@@ -212,8 +252,10 @@ def main(argv: list[str]) -> None:
     upstreams = dict(LOCAL_UPSTREAMS)
     upstreams.update(entry.split("=", 1) for entry in args.upstream)
     descriptor = args.descriptor.resolve()
+    descriptor_set = descriptor.read_bytes()
     config = build_config(
-        shop_services(descriptor.read_bytes()),
+        shop_services(descriptor_set),
+        request_fields(descriptor_set),
         upstreams,
         descriptor,
         rest_addr=args.rest_addr,
@@ -222,7 +264,7 @@ def main(argv: list[str]) -> None:
         timeout_s=args.timeout_s,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(yaml.safe_dump(config, sort_keys=False))
+    args.out.write_text(yaml.dump(config, Dumper=QuotingDumper, sort_keys=False))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from shopmesh.settings import env_str
+from shopmesh.spanner_emulator import start_emulator
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SERVICES = ("stock", "payment", "order")
@@ -41,6 +42,8 @@ class StackConfig:
     data_dir: pathlib.Path
     run_dir: pathlib.Path
     env: dict[str, str] = field(default_factory=dict)
+    # Start a Spanner emulator on this port and point the services at it.
+    spanner_emulator_port: int | None = None
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -54,6 +57,11 @@ class StackConfig:
             },
             data_dir=pathlib.Path(env_str("SHOP_DATA_DIR", "data")).resolve(),
             run_dir=pathlib.Path(env_str("SHOP_RUN_DIR", "run")).resolve(),
+            spanner_emulator_port=(
+                int(env_str("SPANNER_EMULATOR_PORT", "9010"))
+                if env_str("SHOP_SPANNER_EMULATOR", "").lower() in {"1", "true"}
+                else None
+            ),
         )
 
     @classmethod
@@ -105,6 +113,12 @@ class Stack:
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
         self.envoy_config = config.run_dir / "envoy.yaml"
+        if config.spanner_emulator_port:
+            config.env.update(
+                SHOP_STORE="spanner",
+                SPANNER_EMULATOR_HOST=f"127.0.0.1:{config.spanner_emulator_port}",
+                SPANNER_CREATE_SCHEMA="true",
+            )
 
     def log_path(self, name: str) -> pathlib.Path:
         return self.config.run_dir / f"{name}.log"
@@ -187,6 +201,10 @@ class Stack:
             time.sleep(0.05)
 
     def start(self) -> None:
+        if self.config.spanner_emulator_port:
+            self.processes["spanner-emulator"] = start_emulator(
+                self.config.spanner_emulator_port, self.log_path("spanner-emulator")
+            )
         for name in SERVICES:
             self.start_service(name)
         for name in SERVICES:
@@ -222,11 +240,21 @@ class Stack:
         self.wait_serving(name)
 
     def stop(self) -> None:
-        for name in ["envoy", *reversed(SERVICES)]:
+        for name in ["envoy", *reversed(SERVICES), "spanner-emulator"]:
             self.stop_process(name)
 
     def exited(self) -> list[str]:
         return [name for name, p in self.processes.items() if p.poll() is not None]
+
+
+def store_description(config: StackConfig) -> str:
+    env = {**os.environ, **config.env}
+    if env.get("SHOP_STORE") != "spanner":
+        return f"SQLite files in {config.data_dir}"
+    where = env.get("SPANNER_EMULATOR_HOST") or "Cloud Spanner"
+    prefix = env.get("SPANNER_DATABASE_PREFIX", "shop-")
+    instance = f"{env.get('SPANNER_PROJECT', 'shop-local')}/{env.get('SPANNER_INSTANCE', 'shop')}"
+    return f"Spanner {instance}/{prefix}{{stock,payment,order}} at {where}"
 
 
 def banner(config: StackConfig, stack: Stack) -> str:
@@ -238,7 +266,7 @@ def banner(config: StackConfig, stack: Stack) -> str:
         ("payment", f"{addrs['payment']}  (gRPC, reflection on)"),
         ("order", f"{addrs['order']}  (gRPC, reflection on)"),
         ("envoy admin", f"http://{config.admin_addr}"),
-        ("data directory", str(config.data_dir)),
+        ("store", store_description(config)),
         ("logs", f"{config.run_dir}/{{stock,payment,order,envoy}}.log"),
     ]
     width = max(len(label) for label, _ in rows)
