@@ -29,7 +29,7 @@ class OrderServiceStub:
     """OrderService keeps orders: who placed them, their lines and whether they are paid.
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ORDER_NOT_FOUND,
-    USER_NOT_FOUND, ITEM_NOT_FOUND, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
+    USER_NOT_FOUND, ITEM_NOT_FOUND, ITEM_NOT_IN_ORDER, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
     INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW, CHECKOUT_IN_PROGRESS or
     DEPENDENCY_UNAVAILABLE; a refused checkout also passes on the participant's reason
     (INSUFFICIENT_STOCK, INSUFFICIENT_CREDIT, ITEM_NOT_FOUND, USER_NOT_FOUND) or says
@@ -88,7 +88,7 @@ class OrderServiceServicer:
     """OrderService keeps orders: who placed them, their lines and whether they are paid.
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ORDER_NOT_FOUND,
-    USER_NOT_FOUND, ITEM_NOT_FOUND, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
+    USER_NOT_FOUND, ITEM_NOT_FOUND, ITEM_NOT_IN_ORDER, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
     INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW, CHECKOUT_IN_PROGRESS or
     DEPENDENCY_UNAVAILABLE; a refused checkout also passes on the participant's reason
     (INSUFFICIENT_STOCK, INSUFFICIENT_CREDIT, ITEM_NOT_FOUND, USER_NOT_FOUND) or says
@@ -211,7 +211,7 @@ class OrderService:
     """OrderService keeps orders: who placed them, their lines and whether they are paid.
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ORDER_NOT_FOUND,
-    USER_NOT_FOUND, ITEM_NOT_FOUND, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
+    USER_NOT_FOUND, ITEM_NOT_FOUND, ITEM_NOT_IN_ORDER, INVALID_ID, INVALID_QUANTITY, INVALID_PRICE,
     INVALID_COUNT, ORDER_ALREADY_PAID, COST_OVERFLOW, CHECKOUT_IN_PROGRESS or
     DEPENDENCY_UNAVAILABLE; a refused checkout also passes on the participant's reason
     (INSUFFICIENT_STOCK, INSUFFICIENT_CREDIT, ITEM_NOT_FOUND, USER_NOT_FOUND) or says
