@@ -64,8 +64,9 @@ class StaleReservationResolver:
                 timeout_s=self._rpc_timeout_s,
                 peer="order",
             )
-        except ShopError as error:
-            log.warning("cannot learn the outcome of %s: %s", txn_id, error.message)
+        except Exception as error:
+            # One transaction the coordinator cannot answer for must not hold up the others.
+            log.warning("cannot learn the outcome of %s: %r", txn_id, error)
             return
         if reply.outcome == order_pb2.CHECKOUT_OUTCOME_COMMITTED:
             apply = self._commit

@@ -1,0 +1,471 @@
+"""The checkout coordinator against a real SQLite order store, with fake participants."""
+
+import asyncio
+import pathlib
+import time
+from collections.abc import AsyncIterator
+from functools import partial
+
+import pytest
+
+from order_svc import checkout, orders
+from order_svc.checkout import CheckoutTxn, Decision
+from order_svc.coordinator import CheckoutCoordinator
+from order_svc.orders import Line, Order
+from order_svc.store import sqlite as order_sqlite
+from shopmesh.errors import Aborted, FailedPrecondition, ShopError
+from shopmesh.sqlite import SqliteStore
+
+LINES = {"a": 2, "b": 1}
+TOTAL = 2 * 3 + 1 * 7
+
+
+class FakePeers:
+    """Stock and payment as the coordinator sees them. Records every call; each participant
+    can be told to refuse, to be down, to hang, or to wait for a gate before answering."""
+
+    def __init__(self, timeout_s: float = 1.0) -> None:
+        self.timeout_s = timeout_s
+        self.reserves: list[tuple] = []
+        self.settles: list[tuple[str, str, bool]] = []
+        self.reserve_error: dict[str, Exception | None] = {"stock": None, "payment": None}
+        self.reserve_delay: dict[str, float] = {"stock": 0.0, "payment": 0.0}
+        self.settle_error: dict[str, ShopError | None] = {"stock": None, "payment": None}
+        self.gate: asyncio.Event | None = None
+        self.reserving = asyncio.Event()
+
+    def refuse(self, peer: str, reason: str) -> None:
+        self.reserve_error[peer] = FailedPrecondition(reason, f"{peer} says no")
+
+    def down(self, peer: str, settle_too: bool = False) -> None:
+        error = Aborted("DEPENDENCY_UNAVAILABLE", f"{peer} did not answer", service=peer)
+        self.reserve_error[peer] = error
+        if settle_too:
+            self.settle_error[peer] = error
+
+    def up(self, peer: str) -> None:
+        self.reserve_error[peer] = self.settle_error[peer] = None
+
+    def settled(self, peer: str) -> list[tuple[str, bool]]:
+        return [(txn_id, commit) for p, txn_id, commit in self.settles if p == peer]
+
+    async def _answer(self, peer: str, timeout_s: float) -> None:
+        self.reserving.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        delay = self.reserve_delay[peer]
+        if delay:
+            await asyncio.sleep(min(delay, timeout_s))
+            if delay > timeout_s:  # what a gRPC deadline does
+                raise Aborted("DEPENDENCY_UNAVAILABLE", f"{peer} did not answer in time")
+        if self.reserve_error[peer] is not None:
+            raise self.reserve_error[peer]
+
+    async def reserve_stock(self, txn_id: str, lines: dict[str, int], timeout_s: float) -> None:
+        self.reserves.append(("stock", txn_id, dict(lines)))
+        await self._answer("stock", timeout_s)
+
+    async def reserve_credit(
+        self, txn_id: str, user_id: str, order_id: str, amount: int, timeout_s: float
+    ) -> None:
+        self.reserves.append(("payment", txn_id, user_id, order_id, amount))
+        await self._answer("payment", timeout_s)
+
+    async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
+        self.settles.append((peer, txn_id, commit))
+        if self.settle_error[peer] is not None:
+            raise self.settle_error[peer]
+
+
+async def _open(path: pathlib.Path) -> SqliteStore:
+    store = order_sqlite.open_sqlite_store(path, "NORMAL")
+    await store.open()
+    return store
+
+
+@pytest.fixture
+async def store(tmp_path: pathlib.Path) -> AsyncIterator[SqliteStore]:
+    """The order store, with unpaid order "o1" of user "u" (2 of "a" at 3, 1 of "b" at 7)
+    and paid order "paid"."""
+    store = await _open(tmp_path / "orders.db")
+    o1 = Order("o1", "u", lines=[Line("a", 2, 3), Line("b", 1, 7)])
+    paid = Order("paid", "u", paid=True, lines=[Line("a", 1, 3)], checkout_txn="old")
+    await store.transact(lambda repo: repo.put_many(iter([o1, paid])))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def peers() -> FakePeers:
+    return FakePeers()
+
+
+@pytest.fixture
+def coordinator(store: SqliteStore, peers: FakePeers) -> CheckoutCoordinator:
+    return CheckoutCoordinator(store, peers, timeout_s=5.0, lease_s=10.0)
+
+
+@pytest.fixture
+def fast(store: SqliteStore) -> tuple[CheckoutCoordinator, FakePeers]:
+    """A coordinator whose deadline (0.3 s) and lease (0.5 s) pass while a test sleeps."""
+    peers = FakePeers(timeout_s=0.05)
+    return CheckoutCoordinator(store, peers, timeout_s=0.3, lease_s=0.5), peers
+
+
+PAST_THE_LEASE_S = 0.6
+
+
+async def _order(store: SqliteStore, order_id: str = "o1") -> Order:
+    return await store.read(lambda repo: repo.get(order_id))
+
+
+async def _txn(store: SqliteStore, txn_id: str) -> CheckoutTxn:
+    return await store.read(lambda repo: repo.get_txn(txn_id))
+
+
+async def _refusal(awaitable) -> ShopError:
+    with pytest.raises(ShopError) as info:
+        await awaitable
+    return info.value
+
+
+def _begin(txn_id: str, owner: str, timeout_s: float, lease_s: float, order_id: str = "o1"):
+    """What a coordinator logs before its first reserve: a crash right after leaves this."""
+    return partial(
+        checkout.begin,
+        order_id=order_id,
+        txn_id=txn_id,
+        now=time.time(),
+        timeout_s=timeout_s,
+        owner=owner,
+        lease_s=lease_s,
+    )
+
+
+# --- one checkout ---
+
+
+async def test_both_reserve_then_commit(store, peers, coordinator):
+    txn = await coordinator.checkout("o1")
+
+    assert txn.decision is Decision.COMMIT
+    assert peers.reserves == [
+        ("stock", txn.txn_id, LINES),
+        ("payment", txn.txn_id, "u", "o1", TOTAL),
+    ]
+    assert peers.settled("stock") == peers.settled("payment") == [(txn.txn_id, True)]
+    order = await _order(store)
+    assert (order.paid, order.checkout_txn) == (True, txn.txn_id)
+    assert (await _txn(store, txn.txn_id)).finished
+    assert await coordinator.outcome(txn.txn_id) is Decision.COMMIT
+
+
+@pytest.mark.parametrize(
+    ("peer", "reason"), [("stock", "INSUFFICIENT_STOCK"), ("payment", "INSUFFICIENT_CREDIT")]
+)
+async def test_a_refusal_aborts_and_cancels_both(store, peers, coordinator, peer, reason):
+    peers.refuse(peer, reason)
+
+    error = await _refusal(coordinator.checkout("o1"))
+
+    assert error.reason == reason
+    [(_, txn_id, *_), _] = peers.reserves
+    assert peers.settled("stock") == peers.settled("payment") == [(txn_id, False)]
+    order = await _order(store)
+    assert (order.paid, order.checkout_txn) == (False, None)
+    txn = await _txn(store, txn_id)
+    assert (txn.decision, txn.finished) == (Decision.ABORT, True)
+    assert await coordinator.outcome(txn_id) is Decision.ABORT
+
+    # The order is unlocked: it can change, and be checked out again once the shop can.
+    await store.transact(partial(orders.add_item, order_id="o1", line=Line("c", 1, 1)))
+    peers.up(peer)
+    again = await coordinator.checkout("o1")
+    assert again.txn_id != txn_id
+    assert (again.decision, again.total) == (Decision.COMMIT, TOTAL + 1)
+    assert (await _order(store)).paid
+
+
+@pytest.mark.parametrize("peer", ["stock", "payment"])
+async def test_an_unreachable_participant_aborts(store, peers, coordinator, peer):
+    peers.down(peer)
+    error = await _refusal(coordinator.checkout("o1"))
+    assert error.reason == "DEPENDENCY_UNAVAILABLE"
+    assert [commit for _, _, commit in peers.settles] == [False, False]
+    assert not (await _order(store)).paid
+
+
+async def test_a_participant_failing_unexpectedly_counts_as_unreachable(store, peers, coordinator):
+    peers.reserve_error["stock"] = RuntimeError("connection reset")
+    error = await _refusal(coordinator.checkout("o1"))
+    assert error.reason == "DEPENDENCY_UNAVAILABLE"
+    assert not (await _order(store)).paid
+
+
+async def test_a_hanging_participant_aborts_at_its_deadline(store, coordinator, peers):
+    peers.timeout_s = 0.05
+    peers.reserve_delay["payment"] = 5.0
+    error = await _refusal(coordinator.checkout("o1"))
+    assert error.reason == "DEPENDENCY_UNAVAILABLE"
+    assert sorted(peer for peer, _, commit in peers.settles if not commit) == ["payment", "stock"]
+    order = await _order(store)
+    assert (order.paid, order.checkout_txn) == (False, None)
+
+
+@pytest.mark.parametrize(("down", "refusing"), [("stock", "payment"), ("payment", "stock")])
+async def test_a_business_reason_beats_an_unreachable_participant(
+    store, peers, coordinator, down, refusing
+):
+    peers.down(down)
+    peers.refuse(refusing, "SAYS_NO")
+    error = await _refusal(coordinator.checkout("o1"))
+    assert error.reason == "SAYS_NO"
+    txn_id = peers.reserves[0][1]
+    assert (await _txn(store, txn_id)).refusal["reason"] == "SAYS_NO"
+
+
+async def test_an_already_paid_order_calls_no_one(store, peers, coordinator):
+    paid = await coordinator.checkout("paid")
+    assert isinstance(paid, Order)
+    assert (paid.order_id, paid.paid, paid.checkout_txn) == ("paid", True, "old")
+    assert peers.reserves == peers.settles == []
+
+
+async def test_checking_out_again_after_commit_charges_nothing_more(peers, coordinator):
+    txn = await coordinator.checkout("o1")
+    again = await coordinator.checkout("o1")
+    assert (again.paid, again.checkout_txn) == (True, txn.txn_id)
+    assert len(peers.reserves) == 2 and len(peers.settles) == 2
+
+
+async def test_an_unknown_order_is_not_found(peers, coordinator):
+    error = await _refusal(coordinator.checkout("nope"))
+    assert error.reason == "ORDER_NOT_FOUND"
+    assert peers.reserves == []
+
+
+# --- concurrent checkouts of one order ---
+
+
+def _txn_id(result: CheckoutTxn | Order) -> str:
+    assert result.paid if isinstance(result, Order) else result.decision is Decision.COMMIT
+    return result.checkout_txn if isinstance(result, Order) else result.txn_id
+
+
+async def test_concurrent_checkouts_reserve_once_and_agree(store, peers, coordinator):
+    peers.reserve_delay = {"stock": 0.05, "payment": 0.05}
+    results = await asyncio.gather(*(coordinator.checkout("o1") for _ in range(5)))
+    assert [peer for peer, *_ in peers.reserves] == ["stock", "payment"]
+    txn_ids = {_txn_id(result) for result in results}
+    assert txn_ids == {peers.reserves[0][1]}
+    assert (await _order(store)).paid
+
+
+async def test_concurrent_checkouts_refused_reserve_once_and_all_get_the_refusal(
+    store, peers, coordinator
+):
+    peers.reserve_delay = {"stock": 0.05, "payment": 0.05}
+    peers.refuse("payment", "INSUFFICIENT_CREDIT")
+    results = await asyncio.gather(
+        *(coordinator.checkout("o1") for _ in range(5)), return_exceptions=True
+    )
+    assert [peer for peer, *_ in peers.reserves] == ["stock", "payment"]
+    assert [getattr(r, "reason", r) for r in results] == ["INSUFFICIENT_CREDIT"] * 5
+    assert not (await _order(store)).paid
+
+
+async def test_two_processes_on_one_file_charge_once(tmp_path, store):
+    """Two coordinators, each with its own connection to the same order file."""
+    other_store = await _open(store.path)
+    try:
+        peers_a, peers_b = FakePeers(), FakePeers()
+        for peers in (peers_a, peers_b):
+            peers.reserve_delay = {"stock": 0.05, "payment": 0.05}
+        a = CheckoutCoordinator(store, peers_a, timeout_s=5.0, lease_s=10.0)
+        b = CheckoutCoordinator(other_store, peers_b, timeout_s=5.0, lease_s=10.0)
+
+        results = await asyncio.gather(
+            *(coordinator.checkout("o1") for _ in range(3) for coordinator in (a, b))
+        )
+
+        credit = [r for r in peers_a.reserves + peers_b.reserves if r[0] == "payment"]
+        assert len(credit) == 1
+        assert {_txn_id(result) for result in results} == {credit[0][1]}
+        assert (await _order(other_store)).paid
+    finally:
+        await other_store.close()
+
+
+# --- phase two failing, and recovery ---
+
+
+async def test_settle_failing_leaves_the_txn_unfinished_but_answers(store, peers, coordinator):
+    peers.settle_error["payment"] = Aborted("DEPENDENCY_UNAVAILABLE", "payment is down")
+    txn = await coordinator.checkout("o1")
+    assert txn.decision is Decision.COMMIT
+    assert (await _order(store)).paid
+    logged = await _txn(store, txn.txn_id)
+    assert (logged.stock_done, logged.payment_done, logged.finished) == (True, False, False)
+
+
+async def test_recovery_resends_commit_after_the_lease_expires(store, fast):
+    coordinator, peers = fast
+    peers.settle_error["payment"] = Aborted("DEPENDENCY_UNAVAILABLE", "payment is down")
+    txn = await coordinator.checkout("o1")
+    assert await coordinator.recover_once() == 0  # the request still holds the lease
+    assert len(peers.settles) == 2
+
+    await asyncio.sleep(PAST_THE_LEASE_S)
+    assert await coordinator.recover_once() == 1  # still down: resent, still unfinished
+    assert peers.settled("stock") == [(txn.txn_id, True)]
+    assert peers.settled("payment") == [(txn.txn_id, True)] * 2
+    assert not (await _txn(store, txn.txn_id)).finished
+
+    peers.up("payment")
+    await asyncio.sleep(PAST_THE_LEASE_S)  # recovery took a lease of its own
+    assert await coordinator.recover_once() == 1
+    assert peers.settled("stock") == [(txn.txn_id, True)]  # stock had acknowledged already
+    assert peers.settled("payment") == [(txn.txn_id, True)] * 3
+    assert (await _txn(store, txn.txn_id)).finished
+    assert (await _order(store)).paid
+
+    await asyncio.sleep(PAST_THE_LEASE_S)
+    assert await coordinator.recover_once() == 0
+    assert len(peers.settles) == 4
+
+
+async def test_recovery_resends_cancel_after_an_abort(store, fast):
+    coordinator, peers = fast
+    peers.refuse("stock", "INSUFFICIENT_STOCK")
+    peers.settle_error["stock"] = Aborted("DEPENDENCY_UNAVAILABLE", "stock is down")
+    error = await _refusal(coordinator.checkout("o1"))
+    assert error.reason == "INSUFFICIENT_STOCK"
+    txn_id = peers.reserves[0][1]
+
+    peers.up("stock")
+    await asyncio.sleep(PAST_THE_LEASE_S)
+    assert await coordinator.recover_once() == 1
+    assert peers.settled("stock") == [(txn_id, False)] * 2
+    assert peers.settled("payment") == [(txn_id, False)]
+    assert (await _txn(store, txn_id)).finished
+    assert not (await _order(store)).paid
+
+
+async def test_recovery_presumes_abort_of_an_undecided_txn_past_its_deadline(store, fast):
+    coordinator, peers = fast
+    await store.transact(_begin("crashed", owner="dead", timeout_s=0.5, lease_s=1.0))
+    assert await coordinator.recover_once() == 0  # the dead process's lease still runs
+    assert await coordinator.outcome("crashed") is None
+
+    await asyncio.sleep(1.1)
+    assert await coordinator.recover_once() == 1
+    assert peers.settled("stock") == peers.settled("payment") == [("crashed", False)]
+    txn = await _txn(store, "crashed")
+    assert (txn.decision, txn.refusal["reason"], txn.finished) == (
+        Decision.ABORT,
+        "CHECKOUT_TIMED_OUT",
+        True,
+    )
+    order = await _order(store)
+    assert (order.paid, order.checkout_txn) == (False, None)
+    assert peers.reserves == []
+
+
+async def test_a_checkout_waiting_on_a_crashed_one_gets_its_timeout(store, fast):
+    coordinator, peers = fast
+    await store.transact(_begin("crashed", owner="dead", timeout_s=0.1, lease_s=0.2))
+    error = await _refusal(coordinator.checkout("o1"))
+    assert error.reason == "CHECKOUT_TIMED_OUT"
+    assert peers.reserves == []
+    # ... and then the order is free for a new checkout.
+    txn = await coordinator.checkout("o1")
+    assert txn.txn_id != "crashed" and (await _order(store)).paid
+
+
+# --- outcome: what a participant asking about a stale reservation hears ---
+
+
+async def test_outcome_of_an_unknown_txn_is_abort(store, coordinator):
+    assert await coordinator.outcome("never-heard-of") is Decision.ABORT
+    assert await _txn(store, "never-heard-of") is None
+
+
+async def test_outcome_of_an_undecided_txn_is_pending_then_a_durable_abort(store, coordinator):
+    await store.transact(_begin("t1", owner="other", timeout_s=0.5, lease_s=10.0))
+    assert await coordinator.outcome("t1") is None
+    assert (await _order(store)).checkout_txn == "t1"
+
+    await asyncio.sleep(0.6)
+    assert await coordinator.outcome("t1") is Decision.ABORT
+    txn = await _txn(store, "t1")
+    assert (txn.decision, txn.refusal["reason"]) == (Decision.ABORT, "CHECKOUT_TIMED_OUT")
+    order = await _order(store)
+    assert (order.paid, order.checkout_txn) == (False, None)
+    # The first decision wins: the slow request cannot commit it any more.
+    late = await store.transact(partial(checkout.decide, txn_id="t1", decision=Decision.COMMIT))
+    assert late.decision is Decision.ABORT
+    assert not (await _order(store)).paid
+
+
+async def test_outcome_refuses_a_bad_txn_id(coordinator):
+    error = await _refusal(coordinator.outcome(""))
+    assert error.reason == "INVALID_ID"
+
+
+# --- the lease ---
+
+
+async def test_only_the_lease_holder_may_claim_the_txn(store):
+    await store.transact(_begin("t1", owner="first", timeout_s=1.0, lease_s=10.0))
+    now = time.time()
+
+    def claim(owner, at):
+        return store.transact(
+            partial(checkout.claim, txn_id="t1", owner=owner, now=at, lease_s=10.0)
+        )
+
+    assert await claim("second", now) is None
+    assert (await claim("first", now)).lease_owner == "first"
+    taken = await claim("second", now + 11)  # after the lease expired
+    assert (taken.lease_owner, taken.lease_until) == ("second", now + 21)
+    assert await claim("first", now + 12) is None
+    assert (
+        await store.transact(
+            partial(checkout.claim, txn_id="nope", owner="x", now=now, lease_s=1.0)
+        )
+        is None
+    )
+
+
+async def test_a_finished_txn_cannot_be_claimed(store, coordinator):
+    txn = await coordinator.checkout("o1")
+    claimed = await store.transact(
+        partial(checkout.claim, txn_id=txn.txn_id, owner="x", now=time.time() + 100, lease_s=1)
+    )
+    assert claimed is None
+
+
+# --- the order is locked while its checkout is in progress ---
+
+
+CHANGES = {
+    "add_item": partial(orders.add_item, order_id="o1", line=Line("c", 1, 1)),
+    "remove_item": partial(orders.remove_item, order_id="o1", item_id="a"),
+    "delete_order": partial(orders.delete_order, order_id="o1"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+async def test_an_order_cannot_change_while_checking_out(store, peers, coordinator, change):
+    peers.gate = asyncio.Event()
+    checking_out = asyncio.create_task(coordinator.checkout("o1"))
+    await peers.reserving.wait()
+
+    error = await _refusal(store.transact(change))
+    assert error.reason == "CHECKOUT_IN_PROGRESS"
+
+    peers.gate.set()
+    txn = await checking_out
+    assert (txn.total, (await _order(store)).total_cost) == (TOTAL, TOTAL)
+    error = await _refusal(store.transact(change))
+    assert error.reason == "ORDER_ALREADY_PAID"
