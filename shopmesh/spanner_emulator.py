@@ -32,15 +32,20 @@ def find_emulator() -> pathlib.Path | None:
     return next((path for path in candidates if path.is_file()), None)
 
 
-def start_emulator(port: int, log_path: pathlib.Path) -> subprocess.Popen:
-    """Start the emulator on 127.0.0.1:port and wait until it accepts connections."""
+def start_emulator(
+    port: int, log_path: pathlib.Path, extra_args: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """Start the emulator on 127.0.0.1:port and wait until it accepts connections.
+    `--enable_fault_injection` in extra_args makes it abort commits at random."""
     binary = find_emulator()
     if binary is None:
         raise SystemExit(INSTALL_HINT)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [str(binary), "--host_port", f"127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT
+            [str(binary), "--host_port", f"127.0.0.1:{port}", *extra_args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 30
     while True:

@@ -18,6 +18,9 @@ class SpannerReservations:
     """Mixed into a participant's SpannerRepository."""
 
     def get_reservation(self, txn_id: str) -> Reservation | None:
+        found, reservation = self.recall("Reservations", txn_id)
+        if found:
+            return reservation
         rows = self.query(f"{_SELECT} WHERE TxnId = @txn_id", lock=True, txn_id=txn_id)
         return _reservation(rows[0]) if rows else None
 
@@ -33,6 +36,7 @@ class SpannerReservations:
             reservation.updated_at if held else None,
         )
         self.upsert("Reservations", _COLUMNS, [row])
+        self.remember("Reservations", reservation.txn_id, reservation)
 
     def held_since_before(self, cutoff: float, limit: int) -> list[str]:
         rows = self.query(

@@ -68,6 +68,9 @@ def _txn(row: list) -> CheckoutTxn:
 
 class SpannerOrders(SpannerRepository):
     def get(self, order_id: str) -> Order | None:
+        found, order = self.recall("Orders", order_id)
+        if found:
+            return order
         rows = self.query(
             f"SELECT {', '.join(_ORDER_COLUMNS)} FROM Orders WHERE OrderId = @order_id",
             lock=True,
@@ -82,12 +85,19 @@ class SpannerOrders(SpannerRepository):
         self.put_many([order])
 
     def put_many(self, orders: Iterable[Order]) -> None:
+        orders = list(orders)
         self.upsert("Orders", _ORDER_COLUMNS, [_order_row(order) for order in orders])
+        for order in orders:
+            self.remember("Orders", order.order_id, order)
 
     def delete(self, order_id: str) -> None:
         self.delete_rows("Orders", [[order_id]])
+        self.remember("Orders", order_id, None)
 
     def get_txn(self, txn_id: str) -> CheckoutTxn | None:
+        found, txn = self.recall("Checkouts", txn_id)
+        if found:
+            return txn
         rows = self.query(
             f"SELECT {', '.join(_TXN_COLUMNS[:-1])} FROM Checkouts WHERE TxnId = @txn_id",
             lock=True,
@@ -97,6 +107,7 @@ class SpannerOrders(SpannerRepository):
 
     def put_txn(self, txn: CheckoutTxn) -> None:
         self.upsert("Checkouts", _TXN_COLUMNS, [_txn_row(txn)])
+        self.remember("Checkouts", txn.txn_id, txn)
 
     def unfinished_txns(self, lease_expired_before: float, limit: int) -> list[str]:
         rows = self.query(

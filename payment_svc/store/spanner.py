@@ -10,6 +10,9 @@ from shopmesh.spanner_schema import migrate
 
 class SpannerAccounts(SpannerRepository, SpannerReservations):
     def get_user(self, user_id: str) -> User | None:
+        found, user = self.recall("Users", user_id)
+        if found:
+            return user
         rows = self.query(
             "SELECT UserId, Credit FROM Users WHERE UserId = @user_id", lock=True, user_id=user_id
         )
@@ -19,9 +22,15 @@ class SpannerAccounts(SpannerRepository, SpannerReservations):
         self.put_users([user])
 
     def put_users(self, users: Iterable[User]) -> None:
+        users = list(users)
         self.upsert("Users", ("UserId", "Credit"), [(u.user_id, u.credit) for u in users])
+        for user in users:
+            self.remember("Users", user.user_id, user)
 
     def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None:
+        found, payment = self.recall("DirectPayments", (user_id, order_id))
+        if found:
+            return payment
         rows = self.query(
             "SELECT UserId, OrderId, Amount, Refunded FROM DirectPayments"
             " WHERE UserId = @user_id AND OrderId = @order_id",
@@ -37,6 +46,7 @@ class SpannerAccounts(SpannerRepository, SpannerReservations):
             ("UserId", "OrderId", "Amount", "Refunded"),
             [(payment.user_id, payment.order_id, payment.amount, payment.refunded)],
         )
+        self.remember("DirectPayments", (payment.user_id, payment.order_id), payment)
 
 
 def open_spanner_store(settings: SpannerSettings) -> SpannerStore[SpannerAccounts]:

@@ -12,6 +12,9 @@ _COLUMNS = ("ItemId", "Stock", "Price")
 
 class SpannerItems(SpannerRepository, SpannerReservations):
     def get(self, item_id: str) -> Item | None:
+        found, item = self.recall("Items", item_id)
+        if found:
+            return item
         rows = self.query(
             "SELECT ItemId, Stock, Price FROM Items WHERE ItemId = @item_id",
             lock=True,
@@ -23,7 +26,10 @@ class SpannerItems(SpannerRepository, SpannerReservations):
         self.put_many([item])
 
     def put_many(self, items: Iterable[Item]) -> None:
+        items = list(items)
         self.upsert("Items", _COLUMNS, [(i.item_id, i.stock, i.price) for i in items])
+        for item in items:
+            self.remember("Items", item.item_id, item)
 
 
 def open_spanner_store(settings: SpannerSettings) -> SpannerStore[SpannerItems]:

@@ -1,5 +1,7 @@
-"""Fixtures for the rules against the real SQLite adapters, each on its own tmp_path file."""
+"""Fixtures for the rules against the real store adapters: SQLite (a tmp_path file) and
+Spanner (a fresh database on the emulator)."""
 
+import importlib
 import pathlib
 from collections.abc import AsyncIterator, Callable
 
@@ -30,13 +32,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(name, list(values.values()), ids=list(values))
 
 
-@pytest.fixture
-async def open_store(tmp_path: pathlib.Path) -> AsyncIterator[Callable]:
-    """`await open_store(adapter_module, path=None)`: an opened store, closed after the test."""
-    opened: list[SqliteStore] = []
+@pytest.fixture(params=["sqlite", "spanner"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every store test runs on both adapters: the storage contract."""
+    return request.param
 
-    async def open_(adapter, path: pathlib.Path | None = None) -> SqliteStore:
-        store = adapter.open_sqlite_store(path or tmp_path / "store.db", "NORMAL")
+
+@pytest.fixture
+async def open_store(
+    request: pytest.FixtureRequest, backend: str, tmp_path: pathlib.Path
+) -> AsyncIterator[Callable]:
+    """`await open_store(sqlite_adapter_module, path=None)`: an opened store of the service
+    that adapter belongs to, on the backend under test, closed after the test. The same
+    `path` opens the same data again (a file, or a Spanner database)."""
+    opened: list = []
+    emulator = request.getfixturevalue("spanner_emulator") if backend == "spanner" else None
+    prefixes: dict[pathlib.Path, str] = {}
+
+    async def open_(adapter, path: pathlib.Path | None = None):
+        path = path or tmp_path / "store.db"
+        if emulator is None:
+            store = adapter.open_sqlite_store(path, "NORMAL")
+        else:
+            service = adapter.__name__.split("_svc")[0]
+            prefix = prefixes.setdefault(path, emulator.new_prefix())
+            spanner_adapter = importlib.import_module(f"{service}_svc.store.spanner")
+            store = spanner_adapter.open_spanner_store(emulator.settings(service, prefix))
         await store.open()
         opened.append(store)
         return store
