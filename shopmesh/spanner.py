@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Generic, TypeVar
 
+from google.api_core import exceptions as google_exceptions
 from google.cloud import spanner
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.pool import BurstyPool
@@ -39,6 +40,7 @@ Row = TypeVar("Row")
 # grows with the square of the rows checked against CHECK constraints.
 BULK_CHUNK_ROWS = 1_000
 EXCLUSIVE = "@{LOCK_SCANNED_RANGES=exclusive} "
+READ_ATTEMPTS = 5
 # Production Spanner ignores this; the emulator needs it to use a NULL_FILTERED index.
 NULL_FILTERED_OK = "spanner_emulator.disable_query_null_filtered_index_check=true"
 
@@ -178,8 +180,17 @@ class SpannerStore(Generic[R]):
         return await self._run(self._in_snapshot, work)
 
     def _in_snapshot(self, work: Callable[[R], T]) -> T:
-        with self._database.snapshot(multi_use=True) as snapshot:
-            return work(self._repository(snapshot, False))
+        # A multi-use read-only transaction can be lost to the server (the emulator drops them
+        # under concurrent writes); the work only reads, so running it again is safe.
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                with self._database.snapshot(multi_use=True) as snapshot:
+                    return work(self._repository(snapshot, False))
+            except (google_exceptions.Aborted, google_exceptions.NotFound) as error:
+                if "Transaction" not in str(error) or attempt == READ_ATTEMPTS - 1:
+                    raise
+                log.info("read-only transaction lost (%s); reading again", error)
+        raise AssertionError("unreachable")
 
     async def put_in_chunks(self, rows: Iterable[Row], put: Callable[[R, list[Row]], None]) -> None:
         """Bulk load: one transaction per chunk, so no commit nears the mutation limit.
