@@ -38,14 +38,14 @@ class OrderApi(order_pb2_grpc.OrderServiceServicer):
     async def CreateOrder(self, request: pb.CreateOrderRequest, context) -> pb.CreateOrderResponse:
         order = orders.new_order(request.user_id)
         await self._peers.require_user(order.user_id)
-        await self._store.transact(lambda repo: repo.put(order))
+        await self._store.transact(partial(orders.create_order, order=order))
         return pb.CreateOrderResponse(order_id=order.order_id)
 
     async def BatchInitOrders(
         self, request: pb.BatchInitOrdersRequest, context
     ) -> pb.BatchInitOrdersResponse:
         batch = orders.batch_orders(request.n, request.n_items, request.n_users, request.item_price)
-        await self._store.put_in_chunks(batch, lambda repo, chunk: repo.put_many(chunk))
+        await self._store.put_in_chunks(batch, orders.load_orders)
         return pb.BatchInitOrdersResponse(msg=f"Batch init for {request.n} orders successful")
 
     async def FindOrder(self, request: pb.FindOrderRequest, context) -> pb.FindOrderResponse:

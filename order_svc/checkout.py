@@ -16,6 +16,7 @@ from typing import Protocol
 
 from order_svc.orders import Order, Orders, find_order
 from shopmesh.errors import Aborted, error_to_dict
+from shopmesh.events import Event, order_key
 from shopmesh.validation import require_id
 
 
@@ -54,6 +55,9 @@ class Checkouts(Orders, Protocol):
 
     def unfinished_txns(self, lease_expired_before: float, limit: int) -> list[str]: ...
 
+    def record_retry(self, txn_id: str) -> None:
+        """Publish (through the outbox) a request to re-drive the transaction's decision."""
+
 
 @dataclass
 class Begun:
@@ -91,6 +95,8 @@ def begin(
     order.checkout_txn = txn_id
     repo.put(order)
     repo.put_txn(txn)
+    fields = {"user_id": txn.user_id, "total_cost": txn.total}
+    repo.record(Event(order_key(order_id), "checkout_started", fields, txn_id))
     return Begun(order, txn)
 
 
@@ -113,10 +119,15 @@ def decide(
     order = find_order(repo, txn.order_id)
     if decision is Decision.COMMIT:
         order.paid = True
+        fields = {"user_id": txn.user_id, "total_cost": txn.total, "units": sum(txn.lines.values())}
+        event = Event(order_key(txn.order_id), "checkout_committed", fields, txn_id)
     else:
         order.checkout_txn = None
+        reason = (refusal or {}).get("reason", "")
+        event = Event(order_key(txn.order_id), "checkout_aborted", {"reason": reason}, txn_id)
     repo.put(order)
     repo.put_txn(txn)
+    repo.record(event)
     return txn
 
 

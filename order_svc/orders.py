@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from shopmesh.errors import FailedPrecondition, NotFound, OutOfRange
+from shopmesh.events import Event, Recorder, order_key
 from shopmesh.validation import MAX_INT32, require_id, require_non_negative, require_positive
 
 
@@ -46,7 +47,7 @@ class Order:
         return totals
 
 
-class Orders(Protocol):
+class Orders(Recorder, Protocol):
     """The orders table as one transaction sees it."""
 
     def get(self, order_id: str) -> Order | None: ...
@@ -60,6 +61,21 @@ class Orders(Protocol):
 
 def new_order(user_id: str) -> Order:
     return Order(order_id=str(uuid.uuid4()), user_id=require_id(user_id, "user_id"))
+
+
+def create_order(orders: Orders, order: Order) -> Order:
+    orders.put(order)
+    fields = {"user_id": order.user_id, "total_cost": order.total_cost}
+    orders.record(Event(order_key(order.order_id), "order_created", fields))
+    return order
+
+
+def load_orders(orders: Orders, batch: list[Order]) -> None:
+    """batch_init: (over)write orders, each with its own event."""
+    orders.put_many(batch)
+    for order in batch:
+        fields = {"user_id": order.user_id, "total_cost": order.total_cost}
+        orders.record(Event(order_key(order.order_id), "order_created", fields))
 
 
 def batch_orders(
@@ -121,6 +137,13 @@ def add_item(orders: Orders, order_id: str, line: Line) -> Order:
         )
     order.lines.append(line)
     orders.put(order)
+    fields = {
+        "item_id": line.item_id,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "total_cost": order.total_cost,
+    }
+    orders.record(Event(order_key(order_id), "order_item_added", fields))
     return order
 
 
@@ -137,9 +160,12 @@ def remove_item(orders: Orders, order_id: str, item_id: str) -> Order:
         )
     order.lines = kept
     orders.put(order)
+    fields = {"item_id": item_id, "total_cost": order.total_cost}
+    orders.record(Event(order_key(order_id), "order_item_removed", fields))
     return order
 
 
 def delete_order(orders: Orders, order_id: str) -> None:
     find_unpaid(orders, order_id)
     orders.delete(order_id)
+    orders.record(Event(order_key(order_id), "order_deleted"))

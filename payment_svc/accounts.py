@@ -11,6 +11,7 @@ from typing import Protocol
 
 from shopmesh import participant
 from shopmesh.errors import AlreadyExists, FailedPrecondition, NotFound
+from shopmesh.events import Event, Recorder, user_key
 from shopmesh.participant import Reservation, Reservations, State
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
@@ -31,7 +32,7 @@ class DirectPayment:
     refunded: bool = False
 
 
-class Accounts(Reservations, Protocol):
+class Accounts(Reservations, Recorder, Protocol):
     """Users, direct payments and checkout reservations as one transaction sees them."""
 
     def get_user(self, user_id: str) -> User | None: ...
@@ -49,6 +50,20 @@ class Accounts(Reservations, Protocol):
 
 def new_user() -> User:
     return User(user_id=str(uuid.uuid4()), credit=0)
+
+
+def create_user(accounts: Accounts) -> User:
+    user = new_user()
+    accounts.put_user(user)
+    accounts.record(Event(user_key(user.user_id), "user_created", {"credit": 0}))
+    return user
+
+
+def load_users(accounts: Accounts, batch: list[User]) -> None:
+    """batch_init: (over)write users, each with its own event."""
+    accounts.put_users(batch)
+    for user in batch:
+        accounts.record(Event(user_key(user.user_id), "user_created", {"credit": user.credit}))
 
 
 def batch_users(n: int, starting_money: int) -> Iterator[User]:
@@ -70,10 +85,19 @@ def add_funds(accounts: Accounts, user_id: str, amount: int) -> User:
     user = find_user(accounts, user_id)
     user.credit = checked_sum(user.credit, amount, "credit", "CREDIT_OVERFLOW")
     accounts.put_user(user)
+    fields = {"amount": amount, "credit": user.credit}
+    accounts.record(Event(user_key(user_id), "funds_added", fields))
     return user
 
 
-def pay(accounts: Accounts, user_id: str, amount: int) -> User:
+def pay(accounts: Accounts, user_id: str, amount: int, order_id: str = "") -> User:
+    user = _take(accounts, user_id, amount)
+    fields = {"amount": amount, "credit": user.credit, "order_id": order_id}
+    accounts.record(Event(user_key(user_id), "credit_paid", fields))
+    return user
+
+
+def _take(accounts: Accounts, user_id: str, amount: int) -> User:
     require_positive(amount, "amount", "INVALID_AMOUNT")
     user = find_user(accounts, user_id)
     if user.credit < amount:
@@ -103,7 +127,7 @@ def pay_order(accounts: Accounts, user_id: str, order_id: str, amount: int) -> U
                 order_id=order_id,
             )
         return find_user(accounts, user_id)
-    user = pay(accounts, user_id, amount)
+    user = pay(accounts, user_id, amount, order_id)
     accounts.put_payment(DirectPayment(user_id, order_id, amount))
     return user
 
@@ -132,6 +156,8 @@ def cancel_payment(accounts: Accounts, user_id: str, order_id: str) -> User:
         payment.refunded = True
         accounts.put_user(user)
         accounts.put_payment(payment)
+        fields = {"amount": payment.amount, "credit": user.credit, "order_id": order_id}
+        accounts.record(Event(user_key(user_id), "credit_refunded", fields))
     return user
 
 
@@ -158,16 +184,20 @@ def reserve_credit(
     require_non_negative(amount, "amount", "INVALID_AMOUNT")
 
     def hold() -> dict:
-        user = find_user(accounts, user_id)
-        if amount:
-            pay(accounts, user_id, amount)
+        user = _take(accounts, user_id, amount) if amount else find_user(accounts, user_id)
+        fields = {"amount": amount, "credit": user.credit, "order_id": order_id}
+        accounts.record(Event(user_key(user_id), "credit_reserved", fields, txn_id))
         return {"user_id": user.user_id, "order_id": order_id, "amount": amount}
 
     return participant.reserve(accounts, txn_id, order_id, hold, now)
 
 
 def commit_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
-    return participant.commit(accounts, txn_id, now)
+    def spend(payload: dict) -> None:
+        fields = {"amount": payload["amount"]}
+        accounts.record(Event(user_key(payload["user_id"]), "credit_committed", fields, txn_id))
+
+    return participant.commit(accounts, txn_id, now, spend)
 
 
 def cancel_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
@@ -176,5 +206,7 @@ def cancel_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservati
         # Giving back what was taken: no upper bound check, it fitted before.
         user.credit += payload["amount"]
         accounts.put_user(user)
+        fields = {"amount": payload["amount"], "credit": user.credit}
+        accounts.record(Event(user_key(user.user_id), "credit_cancelled", fields, txn_id))
 
     return participant.cancel(accounts, txn_id, release, now)

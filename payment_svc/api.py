@@ -18,15 +18,14 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
         self._store = store
 
     async def CreateUser(self, request: pb.CreateUserRequest, context) -> pb.CreateUserResponse:
-        user = accounts.new_user()
-        await self._store.transact(lambda repo: repo.put_user(user))
+        user = await self._store.transact(accounts.create_user)
         return pb.CreateUserResponse(user_id=user.user_id)
 
     async def BatchInitUsers(
         self, request: pb.BatchInitUsersRequest, context
     ) -> pb.BatchInitUsersResponse:
         batch = accounts.batch_users(request.n, request.starting_money)
-        await self._store.put_in_chunks(batch, lambda repo, chunk: repo.put_users(chunk))
+        await self._store.put_in_chunks(batch, accounts.load_users)
         return pb.BatchInitUsersResponse(msg=f"Batch init for {request.n} users successful")
 
     async def FindUser(self, request: pb.FindUserRequest, context) -> pb.FindUserResponse:

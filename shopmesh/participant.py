@@ -71,7 +71,13 @@ def reserve(
     return reservation
 
 
-def commit(repo: Reservations, txn_id: str, now: float) -> Reservation:
+def commit(
+    repo: Reservations,
+    txn_id: str,
+    now: float,
+    finalise: Callable[[dict], None] = lambda payload: None,
+) -> Reservation:
+    """Make the hold final; `finalise` sees what was held (to record it), once."""
     require_id(txn_id, "transaction_id")
     reservation = repo.get_reservation(txn_id)
     if reservation is None:
@@ -87,6 +93,7 @@ def commit(repo: Reservations, txn_id: str, now: float) -> Reservation:
             transaction_id=txn_id,
         )
     if reservation.state is State.HELD:
+        finalise(reservation.payload or {})
         reservation.state = State.COMMITTED
         reservation.updated_at = now
         repo.put_reservation(reservation)

@@ -18,15 +18,14 @@ class StockApi(stock_pb2_grpc.StockServiceServicer):
         self._store = store
 
     async def CreateItem(self, request: pb.CreateItemRequest, context) -> pb.CreateItemResponse:
-        item = inventory.new_item(request.price)
-        await self._store.transact(lambda items: items.put(item))
+        item = await self._store.transact(partial(inventory.create_item, price=request.price))
         return pb.CreateItemResponse(item_id=item.item_id)
 
     async def BatchInitItems(
         self, request: pb.BatchInitItemsRequest, context
     ) -> pb.BatchInitItemsResponse:
         batch = inventory.batch_items(request.n, request.starting_stock, request.item_price)
-        await self._store.put_in_chunks(batch, lambda items, chunk: items.put_many(chunk))
+        await self._store.put_in_chunks(batch, inventory.load_items)
         return pb.BatchInitItemsResponse(msg=f"Batch init for {request.n} items successful")
 
     async def FindItem(self, request: pb.FindItemRequest, context) -> pb.FindItemResponse:

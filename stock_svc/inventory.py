@@ -11,6 +11,7 @@ from typing import Protocol
 
 from shopmesh import participant
 from shopmesh.errors import FailedPrecondition, NotFound
+from shopmesh.events import Event, Recorder, item_key
 from shopmesh.participant import Reservation, Reservations
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
@@ -22,7 +23,7 @@ class Item:
     price: int
 
 
-class Items(Reservations, Protocol):
+class Items(Reservations, Recorder, Protocol):
     """The items and reservations tables as one transaction sees them."""
 
     def get(self, item_id: str) -> Item | None: ...
@@ -35,6 +36,21 @@ class Items(Reservations, Protocol):
 def new_item(price: int) -> Item:
     require_non_negative(price, "price", "INVALID_PRICE")
     return Item(item_id=str(uuid.uuid4()), stock=0, price=price)
+
+
+def create_item(items: Items, price: int) -> Item:
+    item = new_item(price)
+    items.put(item)
+    items.record(Event(item_key(item.item_id), "item_created", {"price": price, "stock": 0}))
+    return item
+
+
+def load_items(items: Items, batch: list[Item]) -> None:
+    """batch_init: (over)write items, each with its own event."""
+    items.put_many(batch)
+    for item in batch:
+        fields = {"price": item.price, "stock": item.stock}
+        items.record(Event(item_key(item.item_id), "item_created", fields))
 
 
 def batch_items(n: int, starting_stock: int, item_price: int) -> Iterator[Item]:
@@ -57,10 +73,18 @@ def add_stock(items: Items, item_id: str, amount: int) -> Item:
     item = find_item(items, item_id)
     item.stock = checked_sum(item.stock, amount, "stock", "STOCK_OVERFLOW")
     items.put(item)
+    items.record(Event(item_key(item_id), "stock_added", {"amount": amount, "stock": item.stock}))
     return item
 
 
 def subtract_stock(items: Items, item_id: str, amount: int) -> Item:
+    item = _take(items, item_id, amount)
+    fields = {"amount": amount, "stock": item.stock}
+    items.record(Event(item_key(item_id), "stock_subtracted", fields))
+    return item
+
+
+def _take(items: Items, item_id: str, amount: int) -> Item:
     require_positive(amount, "amount", "INVALID_AMOUNT")
     item = find_item(items, item_id)
     if item.stock < amount:
@@ -83,14 +107,21 @@ def reserve_stock(items: Items, txn_id: str, lines: dict[str, int], now: float) 
         # Sorted, so that concurrent reservations lock rows in one order (Spanner).
         for item_id, quantity in sorted(lines.items()):
             require_positive(quantity, "quantity", "INVALID_QUANTITY")
-            subtract_stock(items, item_id, quantity)
+            item = _take(items, item_id, quantity)
+            fields = {"quantity": quantity, "stock": item.stock}
+            items.record(Event(item_key(item_id), "stock_reserved", fields, txn_id))
         return {"lines": lines}
 
     return participant.reserve(items, txn_id, "", hold, now)
 
 
 def commit_reservation(items: Items, txn_id: str, now: float) -> Reservation:
-    return participant.commit(items, txn_id, now)
+    def sell(payload: dict) -> None:
+        for item_id, quantity in sorted(payload["lines"].items()):
+            fields = {"quantity": quantity}
+            items.record(Event(item_key(item_id), "stock_committed", fields, txn_id))
+
+    return participant.commit(items, txn_id, now, sell)
 
 
 def cancel_reservation(items: Items, txn_id: str, now: float) -> Reservation:
@@ -100,5 +131,7 @@ def cancel_reservation(items: Items, txn_id: str, now: float) -> Reservation:
             # Giving back what was taken: no upper bound check, it fitted before.
             item.stock += quantity
             items.put(item)
+            fields = {"quantity": quantity, "stock": item.stock}
+            items.record(Event(item_key(item_id), "stock_cancelled", fields, txn_id))
 
     return participant.cancel(items, txn_id, release, now)

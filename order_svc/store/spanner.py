@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
 from shopmesh.spanner import NULL_FILTERED_OK, SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.spanner_outbox import SpannerOutbox
 from shopmesh.spanner_schema import migrate
 
 _ORDER_COLUMNS = ("OrderId", "UserId", "Paid", "Lines", "CheckoutTxn")
@@ -66,7 +67,9 @@ def _txn(row: list) -> CheckoutTxn:
     )
 
 
-class SpannerOrders(SpannerRepository):
+class SpannerOrders(SpannerRepository, SpannerOutbox):
+    SERVICE = "order"
+
     def get(self, order_id: str) -> Order | None:
         found, order = self.recall("Orders", order_id)
         if found:

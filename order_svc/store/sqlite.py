@@ -7,11 +7,15 @@ from collections.abc import Iterator
 
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
+from shopmesh import sqlite_outbox
 from shopmesh.sqlite import SqliteStore
+from shopmesh.sqlite_outbox import SqliteOutbox
 
 # Lines are read and written with their order, never alone: one JSON column keeps an order
 # one row (one read, one write per change).
-SCHEMA = """
+SCHEMA = (
+    sqlite_outbox.SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS orders (
     order_id     TEXT PRIMARY KEY,
     user_id      TEXT NOT NULL,
@@ -36,6 +40,7 @@ CREATE TABLE IF NOT EXISTS checkouts (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS checkouts_unfinished ON checkouts (lease_until) WHERE finished = 0;
 """
+)
 
 _ORDER_COLUMNS = "order_id, user_id, paid, lines, checkout_txn"
 _TXN_COLUMNS = (
@@ -84,7 +89,9 @@ def _txn(row: tuple) -> CheckoutTxn:
     )
 
 
-class SqliteOrders:
+class SqliteOrders(SqliteOutbox):
+    SERVICE = "order"
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 

@@ -4,11 +4,14 @@ from collections.abc import Iterable
 
 from payment_svc.accounts import DirectPayment, User
 from shopmesh.spanner import SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.spanner_outbox import SpannerOutbox
 from shopmesh.spanner_reservations import SpannerReservations
 from shopmesh.spanner_schema import migrate
 
 
-class SpannerAccounts(SpannerRepository, SpannerReservations):
+class SpannerAccounts(SpannerRepository, SpannerReservations, SpannerOutbox):
+    SERVICE = "payment"
+
     def get_user(self, user_id: str) -> User | None:
         found, user = self.recall("Users", user_id)
         if found:

@@ -5,12 +5,14 @@ import sqlite3
 from collections.abc import Iterator
 
 from payment_svc.accounts import DirectPayment, User
-from shopmesh import sqlite_reservations
+from shopmesh import sqlite_outbox, sqlite_reservations
 from shopmesh.sqlite import SqliteStore
+from shopmesh.sqlite_outbox import SqliteOutbox
 from shopmesh.sqlite_reservations import SqliteReservations
 
 SCHEMA = (
     sqlite_reservations.SCHEMA
+    + sqlite_outbox.SCHEMA
     + """
 CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY,
@@ -27,7 +29,9 @@ CREATE TABLE IF NOT EXISTS direct_payments (
 )
 
 
-class SqliteAccounts(SqliteReservations):
+class SqliteAccounts(SqliteReservations, SqliteOutbox):
+    SERVICE = "payment"
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from shopmesh.spanner import SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.spanner_outbox import SpannerOutbox
 from shopmesh.spanner_reservations import SpannerReservations
 from shopmesh.spanner_schema import migrate
 from stock_svc.inventory import Item
@@ -10,7 +11,9 @@ from stock_svc.inventory import Item
 _COLUMNS = ("ItemId", "Stock", "Price")
 
 
-class SpannerItems(SpannerRepository, SpannerReservations):
+class SpannerItems(SpannerRepository, SpannerReservations, SpannerOutbox):
+    SERVICE = "stock"
+
     def get(self, item_id: str) -> Item | None:
         found, item = self.recall("Items", item_id)
         if found:

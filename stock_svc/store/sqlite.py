@@ -4,13 +4,15 @@ import pathlib
 import sqlite3
 from collections.abc import Iterator
 
-from shopmesh import sqlite_reservations
+from shopmesh import sqlite_outbox, sqlite_reservations
 from shopmesh.sqlite import SqliteStore
+from shopmesh.sqlite_outbox import SqliteOutbox
 from shopmesh.sqlite_reservations import SqliteReservations
 from stock_svc.inventory import Item
 
 SCHEMA = (
     sqlite_reservations.SCHEMA
+    + sqlite_outbox.SCHEMA
     + """
 CREATE TABLE IF NOT EXISTS items (
     item_id TEXT PRIMARY KEY,
@@ -21,7 +23,9 @@ CREATE TABLE IF NOT EXISTS items (
 )
 
 
-class SqliteItems(SqliteReservations):
+class SqliteItems(SqliteReservations, SqliteOutbox):
+    SERVICE = "stock"
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
