@@ -35,7 +35,7 @@ async def main() -> None:
             SERVICE_NAME,
             lambda server: order_pb2_grpc.add_OrderServiceServicer_to_server(api, server),
             store,
-            background=lambda: coordinator.run_recovery(env_float("RECOVERY_INTERVAL_S", 1.0)),
+            background=[lambda: coordinator.run_recovery(env_float("RECOVERY_INTERVAL_S", 1.0))],
         )
     finally:
         await peers.close()

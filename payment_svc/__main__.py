@@ -30,7 +30,7 @@ async def main() -> None:
         SERVICE_NAME,
         lambda server: payment_pb2_grpc.add_PaymentServiceServicer_to_server(api, server),
         store,
-        background=resolver.run,
+        background=[resolver.run],
     )
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from shopmesh.local_broker import start_broker
 from shopmesh.settings import env_str
 from shopmesh.spanner_emulator import start_emulator
 
@@ -44,6 +45,9 @@ class StackConfig:
     env: dict[str, str] = field(default_factory=dict)
     # Start a Spanner emulator on this port and point the services at it.
     spanner_emulator_port: int | None = None
+    # Start a local Kafka-protocol broker on this port (None: KAFKA_BOOTSTRAP_SERVERS is
+    # an external Kafka, or unset).
+    kafka_port: int | None = None
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -62,22 +66,28 @@ class StackConfig:
                 if env_str("SHOP_SPANNER_EMULATOR", "").lower() in {"1", "true"}
                 else None
             ),
+            kafka_port=(
+                None
+                if env_str("KAFKA_BOOTSTRAP_SERVERS", "")
+                else int(env_str("KAFKA_LOCAL_PORT", "9092"))
+            ),
         )
 
     @classmethod
     def ephemeral(cls, base: pathlib.Path, env: dict[str, str] | None = None) -> "StackConfig":
         """Free loopback ports and directories under `base`: for tests."""
-        ports = free_ports(6)
+        ports = free_ports(7)
         return cls(
             rest_addr=f"127.0.0.1:{ports[0]}",
             grpc_addr=f"127.0.0.1:{ports[1]}",
             admin_addr=f"127.0.0.1:{ports[2]}",
             service_addrs={
-                name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[3:], strict=True)
+                name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[3:6], strict=True)
             },
             data_dir=base / "data",
             run_dir=base / "run",
             env=env or {},
+            kafka_port=ports[6],
         )
 
     @property
@@ -113,6 +123,8 @@ class Stack:
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
         self.envoy_config = config.run_dir / "envoy.yaml"
+        if config.kafka_port:
+            config.env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{config.kafka_port}"
         if config.spanner_emulator_port:
             config.env.update(
                 SHOP_STORE="spanner",
@@ -200,7 +212,12 @@ class Stack:
                 raise TimeoutError(f"envoy not ready after {timeout_s}s")
             time.sleep(0.05)
 
+    def start_broker(self) -> None:
+        self.processes["kafka"] = start_broker(self.config.kafka_port, self.log_path("kafka"))
+
     def start(self) -> None:
+        if self.config.kafka_port:
+            self.start_broker()
         if self.config.spanner_emulator_port:
             self.processes["spanner-emulator"] = start_emulator(
                 self.config.spanner_emulator_port, self.log_path("spanner-emulator")
@@ -240,7 +257,7 @@ class Stack:
         self.wait_serving(name)
 
     def stop(self) -> None:
-        for name in ["envoy", *reversed(SERVICES), "spanner-emulator"]:
+        for name in ["envoy", *reversed(SERVICES), "spanner-emulator", "kafka"]:
             self.stop_process(name)
 
     def exited(self) -> list[str]:
@@ -257,6 +274,13 @@ def store_description(config: StackConfig) -> str:
     return f"Spanner {instance}/{prefix}{{stock,payment,order}} at {where}"
 
 
+def kafka_description(config: StackConfig) -> str:
+    servers = {**os.environ, **config.env}.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    if config.kafka_port:
+        return f"{servers}  (local Tansu broker, in memory; audit topic shop.audit)"
+    return servers or "off (KAFKA_BOOTSTRAP_SERVERS unset: events wait in the outboxes)"
+
+
 def banner(config: StackConfig, stack: Stack) -> str:
     addrs = config.service_addrs
     rows = [
@@ -266,6 +290,7 @@ def banner(config: StackConfig, stack: Stack) -> str:
         ("payment", f"{addrs['payment']}  (gRPC, reflection on)"),
         ("order", f"{addrs['order']}  (gRPC, reflection on)"),
         ("envoy admin", f"http://{config.admin_addr}"),
+        ("kafka", kafka_description(config)),
         ("store", store_description(config)),
         ("logs", f"{config.run_dir}/{{stock,payment,order,envoy}}.log"),
     ]

@@ -3,8 +3,8 @@ abruptly (no drain, no cleanup, like kill -9) the first time it reaches that nam
 
 Points, by where they sit in a checkout:
   participant (stock, payment): reserve.after_commit, commit.before_apply, commit.after_apply
-  coordinator (order): checkout.before_decision, checkout.after_decision,
-                       checkout.between_commits
+  coordinator (order): checkout.before_decision, checkout.after_decision
+  outbox relay (any):  relay.after_publish (published, not yet deleted from the outbox)
 """
 
 import logging

@@ -19,6 +19,8 @@ from grpc_reflection.v1alpha import reflection
 
 from shopmesh import faults
 from shopmesh.grpc_errors import ErrorTranslator
+from shopmesh.kafka import KafkaSettings
+from shopmesh.relay import OutboxRelay
 from shopmesh.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ async def serve(
     store: Store,
     *,
     grace_s: float,
-    background: Callable[[], Awaitable[None]] | None = None,
+    background: list[Callable[[], Awaitable[None]]] = (),
 ) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -82,11 +84,11 @@ async def serve(
     await served.server.start()
     await served.set_health(SERVING)
     log.info("%s serving on port %d", ", ".join(served.service_names), served.port)
-    task = asyncio.create_task(background()) if background else None
+    tasks = [asyncio.create_task(work()) for work in background]
     await stopping.wait()
     log.info("stopping: NOT_SERVING, draining for up to %.1fs", grace_s)
     await served.health.enter_graceful_shutdown()
-    if task:
+    for task in tasks:
         task.cancel()
     await served.server.stop(grace_s)
     await store.close()
@@ -104,12 +106,18 @@ async def run_service(
     service_name: str,
     register: Callable[[grpc.aio.Server], None],
     store: Store,
-    background: Callable[[], Awaitable[None]] | None = None,
+    background: list[Callable[[], Awaitable[None]]] = (),
 ) -> None:
-    """What every service's `__main__` does once it has wired its store and API."""
+    """What every service's `__main__` does once it has wired its store and API: serve, and
+    run the background work (the outbox relay always, when Kafka is configured)."""
     configure_logging(settings.log_level)
     faults.arm(settings.fault_point)
     served = create_server(
         settings.listen_addr, service_name, register, domain=f"{settings.service}.shopmesh"
     )
+    kafka = KafkaSettings.from_env(settings.service)
+    if kafka.enabled:
+        background = [*background, OutboxRelay(store, kafka).run]
+    else:
+        log.warning("KAFKA_BOOTSTRAP_SERVERS is not set: audit events wait in the outbox")
     await serve(served, store, grace_s=settings.grace_s, background=background)
