@@ -6,8 +6,10 @@ import asyncio
 from order_svc.api import OrderApi
 from order_svc.coordinator import CheckoutCoordinator
 from order_svc.peers import Peers
+from order_svc.retry_worker import CheckoutRetryWorker
 from order_svc.store import open_store
 from shop.order.v1 import order_pb2, order_pb2_grpc
+from shopmesh.kafka import KafkaSettings
 from shopmesh.server import run_service
 from shopmesh.settings import ServiceSettings, env_float, env_str
 
@@ -29,13 +31,17 @@ async def main() -> None:
         lease_s=env_float("RECOVERY_LEASE_S", 10.0),
     )
     api = OrderApi(store, peers, coordinator)
+    background = [lambda: coordinator.run_recovery(env_float("RECOVERY_INTERVAL_S", 1.0))]
+    kafka = KafkaSettings.from_env("order")
+    if kafka.enabled:
+        background.append(CheckoutRetryWorker(coordinator, kafka).run)
     try:
         await run_service(
             settings,
             SERVICE_NAME,
             lambda server: order_pb2_grpc.add_OrderServiceServicer_to_server(api, server),
             store,
-            background=[lambda: coordinator.run_recovery(env_float("RECOVERY_INTERVAL_S", 1.0))],
+            background=background,
         )
     finally:
         await peers.close()

@@ -166,6 +166,19 @@ def acknowledge(repo: Checkouts, txn_id: str, stock: bool, payment: bool) -> Che
     return txn
 
 
+def hand_over(repo: Checkouts, txn_id: str) -> CheckoutTxn:
+    """The request could not deliver its decision to every participant: publish a retry event
+    (through the outbox, same transaction) and give up the lease, so that a retry worker, or
+    failing that recovery, takes over at once."""
+    txn = _existing(repo, txn_id)
+    if txn.finished:
+        return txn
+    txn.lease_until = 0.0
+    repo.put_txn(txn)
+    repo.record_retry(txn_id)
+    return txn
+
+
 def claim(
     repo: Checkouts, txn_id: str, owner: str, now: float, lease_s: float
 ) -> CheckoutTxn | None:

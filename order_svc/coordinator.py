@@ -79,7 +79,9 @@ class CheckoutCoordinator:
             partial(checkout.decide, txn_id=txn.txn_id, decision=decision, refusal=refusal)
         )
         faults.crash_point("checkout.after_decision")
-        await self._settle(txn)
+        txn = await self._settle(txn)
+        if not txn.finished:
+            await self._store.transact(partial(checkout.hand_over, txn_id=txn.txn_id))
         return self._answer(txn)
 
     async def _reserve(self, txn: CheckoutTxn) -> dict | None:
@@ -140,6 +142,28 @@ class CheckoutCoordinator:
 
     async def outcome(self, txn_id: str) -> Decision | None:
         return await self._store.transact(partial(checkout.outcome, txn_id=txn_id, now=time.time()))
+
+    async def redrive(self, txn_id: str) -> bool:
+        """Finish one transaction now (a retry event asked); True once it is finished."""
+        txn = await self._store.transact(
+            partial(
+                checkout.claim,
+                txn_id=txn_id,
+                owner=self.owner,
+                now=time.time(),
+                lease_s=self._lease_s,
+            )
+        )
+        if txn is None:
+            # Finished, unknown, or another process holds it: nothing for us to do.
+            return True
+        if txn.decision is None:
+            txn = await self._store.transact(
+                partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
+            )
+            if txn.decision is None:
+                return False
+        return (await self._settle(txn)).finished
 
     async def recover_once(self) -> int:
         """Finish every transaction whose lease expired; returns how many were driven."""
