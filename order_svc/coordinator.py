@@ -52,8 +52,11 @@ class CheckoutCoordinator:
     async def checkout(self, order_id: str) -> CheckoutTxn | Order:
         """Pay for the order; returns the committed transaction (or the already paid order)."""
         require_id(order_id, "order_id")
-        # Shielded: a client that hangs up must not stop a transaction half way.
-        return await asyncio.shield(self._checkout(order_id))
+        # Shielded: a client that hangs up must not stop a transaction half way. Its outcome
+        # then has no reader: retrieve it, so that a refusal is not logged as an error.
+        work = asyncio.ensure_future(self._checkout(order_id))
+        work.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(work)
 
     async def _checkout(self, order_id: str) -> CheckoutTxn | Order:
         begun = await self._store.transact(

@@ -135,6 +135,9 @@ class Stack:
     def log_path(self, name: str) -> pathlib.Path:
         return self.config.run_dir / f"{name}.log"
 
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, **self.config.env}
+
     def service_env(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {**os.environ, **self.config.env, **(extra or {})}
         env.update(
@@ -181,6 +184,7 @@ class Stack:
                 f"--rest-addr={self.config.rest_addr}",
                 f"--grpc-addr={self.config.grpc_addr}",
                 f"--admin-addr={self.config.admin_addr}",
+                f"--timeout-s={self._env().get('GATEWAY_TIMEOUT_S', '15')}",
                 *upstreams,
             ],
             check=True,

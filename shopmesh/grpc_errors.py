@@ -90,6 +90,9 @@ class ErrorTranslator(grpc.aio.ServerInterceptor):
             except ShopError as error:
                 log.debug("%s refused: %r", handler_call_details.method, error)
                 await context.abort_with_status(to_status(error, domain))
+            except Exception:
+                log.exception("%s failed", handler_call_details.method)
+                raise
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,

@@ -3,17 +3,14 @@
 The shared `stack` runs once per store: SQLite, then Spanner on the emulator (skipped, with
 how to install it, where the emulator binary is absent)."""
 
-import itertools
 import pathlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from spanner_support import SpannerEmulator, run_emulator
 
-from shopmesh.devstack import Stack, StackConfig, free_ports
-from shopmesh.spanner import SpannerSettings
-from shopmesh.spanner_emulator import INSTALL_HINT, find_emulator, start_emulator
+from shopmesh.devstack import Stack, StackConfig
 
 STORES = ["sqlite", "spanner"]
 
@@ -26,51 +23,6 @@ def start_stack(base: pathlib.Path, env: dict[str, str] | None = None) -> Stack:
         stack.stop()
         raise
     return stack
-
-
-@dataclass
-class SpannerEmulator:
-    """A running emulator; every database prefix it hands out is new, so tests never share."""
-
-    host: str
-    project: str = "shop-test"
-    instance: str = "shop"
-    _ids: Iterator[int] = field(default_factory=itertools.count)
-
-    def new_prefix(self) -> str:
-        return f"t{next(self._ids)}-"
-
-    def settings(self, service: str, prefix: str) -> SpannerSettings:
-        return SpannerSettings(
-            project=self.project,
-            instance=self.instance,
-            database=f"{prefix}{service}",
-            emulator_host=self.host,
-            sessions=8,
-            threads=8,
-            create_schema=True,
-        )
-
-    def env(self, prefix: str | None = None) -> dict[str, str]:
-        """Settings that put a stack's services on fresh databases of this emulator."""
-        return {
-            "SHOP_STORE": "spanner",
-            "SPANNER_EMULATOR_HOST": self.host,
-            "SPANNER_PROJECT": self.project,
-            "SPANNER_INSTANCE": self.instance,
-            "SPANNER_DATABASE_PREFIX": prefix or self.new_prefix(),
-            "SPANNER_CREATE_SCHEMA": "true",
-        }
-
-
-def run_emulator(base: pathlib.Path, *extra_args: str) -> Iterator[SpannerEmulator]:
-    if find_emulator() is None:
-        pytest.skip(f"Spanner tests skipped: {INSTALL_HINT}")
-    port = free_ports(1)[0]
-    process = start_emulator(port, base / "emulator.log", extra_args)
-    yield SpannerEmulator(host=f"127.0.0.1:{port}")
-    process.terminate()
-    process.wait(10)
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +58,20 @@ def own_stack(tmp_path: pathlib.Path) -> Iterator[Stack]:
     stack = start_stack(tmp_path)
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def make_stack(tmp_path: pathlib.Path) -> Iterator[Callable[..., Stack]]:
+    """`make_stack(env)`: a private stack with extra settings, stopped after the test."""
+    stacks: list[Stack] = []
+
+    def make(env: dict[str, str] | None = None) -> Stack:
+        stacks.append(start_stack(tmp_path / f"stack{len(stacks)}", env))
+        return stacks[-1]
+
+    yield make
+    for stack in stacks:
+        stack.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,269 @@
+"""The auditor: reads the audit stream from the beginning and checks that it adds up.
+
+    python -m shopmesh.auditor [--bootstrap-servers HOST:PORT] [--topic T] [--timeout-s S]
+
+It reads every partition (manual assignment, no consumer group) up to the end offsets taken at
+start, drops repeated events (same event_id: delivery is at least once) and checks:
+
+- per item and per user, in stream order, that every reported balance (stock, credit) is the
+  previous balance moved by the change; an entity whose first event is not a *_created one
+  takes that event's balance as its baseline (the stream may start later);
+- that every committed checkout has a credit commit, and a stock commit when it took units,
+  and that no aborted checkout has any commit;
+- that every reservation (stock per item, credit per user) ended: committed or cancelled.
+
+Prints a summary and every violation with its events; exits 1 on a violation, 2 when the
+stream could not be read, 0 otherwise. `Audit` is pure (fed decoded events); the Kafka part
+is `read_records`.
+"""
+
+import argparse
+import asyncio
+import dataclasses
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from google.protobuf.message import DecodeError
+
+from shop.events.v1 import events_pb2
+from shopmesh.kafka import KafkaSettings
+
+AuditEvent = events_pb2.AuditEvent
+
+# How a change moves its entity's balance: (balance field, delta field, sign). A None delta
+# field sets the balance (a *_created event). Changes not listed leave the balance alone.
+MOVES = {
+    "item_created": ("stock", None, 0),
+    "stock_added": ("stock", "amount", 1),
+    "stock_subtracted": ("stock", "amount", -1),
+    "stock_reserved": ("stock", "quantity", -1),
+    "stock_cancelled": ("stock", "quantity", 1),
+    "user_created": ("credit", None, 0),
+    "funds_added": ("credit", "amount", 1),
+    "credit_paid": ("credit", "amount", -1),
+    "credit_refunded": ("credit", "amount", 1),
+    "credit_reserved": ("credit", "amount", -1),
+    "credit_cancelled": ("credit", "amount", 1),
+}
+RESERVED = {"stock_reserved", "credit_reserved"}
+ENDED = {"stock_committed", "stock_cancelled", "credit_committed", "credit_cancelled"}
+
+
+def change_of(event: AuditEvent) -> str:
+    return event.WhichOneof("change") or ""
+
+
+def fields_of(event: AuditEvent) -> dict:
+    payload = getattr(event, change_of(event), None)
+    if payload is None:
+        return {}
+    return {f.name: getattr(payload, f.name) for f in payload.DESCRIPTOR.fields}
+
+
+def describe_event(event: AuditEvent) -> str:
+    txn = f" txn={event.transaction_id}" if event.transaction_id else ""
+    return f"{event.event_id} {event.entity_key} {change_of(event)}{txn} {fields_of(event)}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+    events: tuple[AuditEvent, ...] = ()
+
+    def describe(self) -> str:
+        lines = [f"[{self.rule}] {self.message}"]
+        return "\n".join(lines + [f"    {describe_event(e)}" for e in self.events])
+
+
+class Audit:
+    """Feed it decoded events in stream order (per entity: partition order), then `finish`."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.duplicates = 0
+        self.entities: set[str] = set()
+        self._seen: set[str] = set()
+        self._balances: dict[str, tuple[int, AuditEvent]] = {}
+        self._violations: list[Violation] = []
+        self._checkouts: dict[str, dict[str, AuditEvent]] = defaultdict(dict)
+        self._commits: dict[str, list[AuditEvent]] = defaultdict(list)
+        self._held: dict[tuple[str, str], AuditEvent] = {}
+        self._ended: set[tuple[str, str]] = set()
+
+    def feed(self, event: AuditEvent) -> bool:
+        """Take one event; False (and counted) when its event_id was seen already."""
+        self.read += 1
+        if event.event_id in self._seen:
+            self.duplicates += 1
+            return False
+        self._seen.add(event.event_id)
+        self.entities.add(event.entity_key)
+        self._check_balance(event)
+        self._note_transaction(event)
+        return True
+
+    def _check_balance(self, event: AuditEvent) -> None:
+        change = change_of(event)
+        if change not in MOVES:
+            return
+        balance_field, delta_field, sign = MOVES[change]
+        fields = fields_of(event)
+        reported = fields[balance_field]
+        previous = self._balances.get(event.entity_key)
+        if delta_field is not None and previous is not None:
+            expected = previous[0] + sign * fields[delta_field]
+            if reported != expected:
+                message = (
+                    f"{event.entity_key}: {change} reports {balance_field} {reported}, "
+                    f"expected {previous[0]} {'+' if sign > 0 else '-'} {fields[delta_field]}"
+                    f" = {expected}"
+                )
+                self._violations.append(Violation("balance", message, (previous[1], event)))
+        self._balances[event.entity_key] = (reported, event)
+
+    def _note_transaction(self, event: AuditEvent) -> None:
+        change, txn = change_of(event), event.transaction_id
+        if change in ("checkout_committed", "checkout_aborted"):
+            self._checkouts[change][txn] = event
+        if change in ("stock_committed", "credit_committed"):
+            self._commits[txn].append(event)
+        if change in RESERVED:
+            self._held[(event.entity_key, txn)] = event
+        if change in ENDED:
+            self._ended.add((event.entity_key, txn))
+
+    def finish(self) -> list[Violation]:
+        """Every violation: balances as fed, then the checks over the whole stream."""
+        return [*self._violations, *self._checkout_violations(), *self._held_violations()]
+
+    def _checkout_violations(self) -> list[Violation]:
+        found = []
+        for txn, decided in self._checkouts["checkout_committed"].items():
+            commits = self._commits.get(txn, [])
+            changes = {change_of(e) for e in commits}
+            if "credit_committed" not in changes:
+                found.append(Violation("checkout", f"{txn} committed, credit not", (decided,)))
+            if decided.checkout_committed.units > 0 and "stock_committed" not in changes:
+                found.append(Violation("checkout", f"{txn} committed, stock not", (decided,)))
+        for txn, decided in self._checkouts["checkout_aborted"].items():
+            if self._commits.get(txn):
+                message = f"{txn} aborted, yet committed by a participant"
+                found.append(Violation("checkout", message, (decided, *self._commits[txn])))
+        return found
+
+    def _held_violations(self) -> list[Violation]:
+        return [
+            Violation("held", f"{key} still holds for {txn}: never committed nor cancelled", (e,))
+            for (key, txn), e in self._held.items()
+            if (key, txn) not in self._ended
+        ]
+
+    def summary(self, violations: list[Violation]) -> str:
+        kinds = Counter(key.partition("/")[0] for key in self.entities)
+        return "\n".join(
+            [
+                f"events read: {self.read}",
+                f"duplicates dropped: {self.duplicates}",
+                "entities: " + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"),
+                f"checkouts committed: {len(self._checkouts['checkout_committed'])}",
+                f"checkouts aborted: {len(self._checkouts['checkout_aborted'])}",
+                f"violations: {len(violations)}",
+            ]
+        )
+
+
+def audit(events: list[AuditEvent]) -> tuple[Audit, list[Violation]]:
+    checker = Audit()
+    for event in events:
+        checker.feed(event)
+    return checker, checker.finish()
+
+
+# --- reading the topic ---------------------------------------------------------------------
+
+
+async def read_records(settings: KafkaSettings, topic: str, timeout_s: float) -> list:
+    """Every record of `topic` up to the end offsets taken at start, per partition in order."""
+    consumer = AIOKafkaConsumer(
+        **settings.client_options(), group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    # Let aiokafka's no-group task start: stopping before it did raises CancelledError.
+    await asyncio.sleep(0)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        return await _drain(consumer, ends, time.monotonic() + timeout_s)
+    finally:
+        await consumer.stop()
+
+
+async def _drain(consumer: AIOKafkaConsumer, ends: dict, deadline: float) -> list:
+    records: list[ConsumerRecord] = []
+    while True:
+        pending = [tp for tp, end in ends.items() if await consumer.position(tp) < end]
+        if not pending:
+            return records
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"partitions {pending} not read to their end in time")
+        batches = await consumer.getmany(*pending, timeout_ms=500)
+        for tp, batch in batches.items():
+            records.extend(r for r in batch if r.offset < ends[tp])
+
+
+def decode(records: list) -> tuple[list[AuditEvent], list[Violation]]:
+    """The records' events, and a violation per record that is no AuditEvent."""
+    events, bad = [], []
+    for record in records:
+        try:
+            events.append(AuditEvent.FromString(record.value or b""))
+        except DecodeError as error:
+            where = f"partition {record.partition} offset {record.offset}"
+            bad.append(Violation("undecodable", f"{where}: {error}"))
+    return events, bad
+
+
+async def read_audit_events(settings: KafkaSettings, timeout_s: float) -> list[AuditEvent]:
+    """The audit topic's events (for tests and tools); undecodable records raise."""
+    events, bad = decode(await read_records(settings, settings.audit_topic, timeout_s))
+    if bad:
+        raise ValueError("; ".join(v.message for v in bad))
+    return events
+
+
+def main(argv: list[str]) -> int:
+    settings = KafkaSettings.from_env("auditor")
+    parser = argparse.ArgumentParser(prog="python -m shopmesh.auditor", description=__doc__)
+    parser.add_argument("--bootstrap-servers", default=settings.bootstrap_servers)
+    parser.add_argument("--topic", default=settings.audit_topic)
+    parser.add_argument("--timeout-s", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    if not args.bootstrap_servers:
+        parser.error("no Kafka: give --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
+    settings = dataclasses.replace(
+        settings, bootstrap_servers=args.bootstrap_servers, audit_topic=args.topic
+    )
+    try:
+        records = asyncio.run(read_records(settings, args.topic, args.timeout_s))
+    except Exception as error:
+        print(f"could not read {args.topic}: {error!r}", file=sys.stderr)
+        return 2
+    events, undecodable = decode(records)
+    checker, violations = audit(events)
+    violations = undecodable + violations
+    print(checker.summary(violations))
+    for violation in violations:
+        print(violation.describe())
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+"""The Spanner emulator for tests: started on a free port, skipped with how to install it
+where the binary is absent."""
+
+import itertools
+import pathlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from shopmesh.devstack import free_ports
+from shopmesh.spanner import SpannerSettings
+from shopmesh.spanner_emulator import INSTALL_HINT, find_emulator, start_emulator
+
+
+@dataclass
+class SpannerEmulator:
+    """A running emulator; every database prefix it hands out is new, so tests never share."""
+
+    host: str
+    project: str = "shop-test"
+    instance: str = "shop"
+    _ids: Iterator[int] = field(default_factory=itertools.count)
+
+    def new_prefix(self) -> str:
+        return f"t{next(self._ids)}-"
+
+    def settings(self, service: str, prefix: str) -> SpannerSettings:
+        return SpannerSettings(
+            project=self.project,
+            instance=self.instance,
+            database=f"{prefix}{service}",
+            emulator_host=self.host,
+            sessions=8,
+            threads=8,
+            create_schema=True,
+        )
+
+    def env(self, prefix: str | None = None) -> dict[str, str]:
+        """Settings that put a stack's services on fresh databases of this emulator."""
+        return {
+            "SHOP_STORE": "spanner",
+            "SPANNER_EMULATOR_HOST": self.host,
+            "SPANNER_PROJECT": self.project,
+            "SPANNER_INSTANCE": self.instance,
+            "SPANNER_DATABASE_PREFIX": prefix or self.new_prefix(),
+            "SPANNER_CREATE_SCHEMA": "true",
+        }
+
+
+def run_emulator(base: pathlib.Path, *extra_args: str) -> Iterator[SpannerEmulator]:
+    if find_emulator() is None:
+        pytest.skip(f"Spanner tests skipped: {INSTALL_HINT}")
+    port = free_ports(1)[0]
+    process = start_emulator(port, base / "emulator.log", extra_args)
+    yield SpannerEmulator(host=f"127.0.0.1:{port}")
+    process.terminate()
+    process.wait(10)
