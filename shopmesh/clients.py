@@ -38,6 +38,11 @@ def open_channel(target: str, service_names: list[str]) -> grpc.aio.Channel:
         options=[
             ("grpc.enable_retries", 1),
             ("grpc.service_config", retry_service_config(service_names)),
+            # A peer that restarts is reachable again within a second, not after gRPC's
+            # default backoff (1 s growing to 120 s).
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.min_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 1000),
         ],
     )
 
@@ -45,8 +50,9 @@ def open_channel(target: str, service_names: list[str]) -> grpc.aio.Channel:
 async def call(
     method: Callable[..., Awaitable[Resp]], request: object, *, timeout_s: float, peer: str
 ) -> Resp:
-    """One unary call with a deadline; refusals come back as ShopError."""
+    """One unary call with a deadline; refusals come back as ShopError. The call waits (within
+    its deadline) for a peer that is reconnecting instead of failing at once."""
     try:
-        return await method(request, timeout=timeout_s)
+        return await method(request, timeout=timeout_s, wait_for_ready=True)
     except grpc.aio.AioRpcError as error:
         raise translate_rpc_error(error, peer) from error

@@ -45,6 +45,11 @@ class SpannerEmulator:
             "SPANNER_INSTANCE": self.instance,
             "SPANNER_DATABASE_PREFIX": prefix or self.new_prefix(),
             "SPANNER_CREATE_SCHEMA": "true",
+            # The emulator runs one read-write transaction at a time: slow under concurrency,
+            # so calls get deadlines that measure correctness, not its speed.
+            "RPC_TIMEOUT_S": "15",
+            "CHECKOUT_TIMEOUT_S": "30",
+            "GATEWAY_TIMEOUT_S": "90",
         }
 
 
