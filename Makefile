@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config up up-spanner spanner-schema up-detached down test test-unit clean
+.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ envoy-config: $(STAMP) ## write build/envoy.yaml for the default local ports and
 	@mkdir -p build
 	$(BIN)/python envoy/generate.py --out build/envoy.yaml
 	$(BIN)/envoy --mode validate -c build/envoy.yaml
+
+# The gateway's config on Kubernetes: the Services' cluster DNS names, listeners on every
+# interface, the descriptor set inline so that the ConfigMap alone is enough.
+# tests/k8s reads K8S_ENVOY_ARGS from here to check that the committed file is current.
+K8S_ENVOY_CONFIG := k8s/base/gateway/envoy.yaml
+K8S_ENVOY_ARGS := --embed-descriptor --rest-addr=0.0.0.0:8000 --grpc-addr=0.0.0.0:8081 --admin-addr=0.0.0.0:9901 --upstream=stock=stock:50051 --upstream=payment=payment:50052 --upstream=order=order:50053
+
+k8s-config: $(STAMP) ## regenerate k8s/base/gateway/envoy.yaml after a proto change (commit it)
+	$(BIN)/python envoy/generate.py --out $(K8S_ENVOY_CONFIG) $(K8S_ENVOY_ARGS)
+	$(BIN)/envoy --mode validate -c $(K8S_ENVOY_CONFIG)
+
+k8s-validate: $(STAMP) ## build every k8s/ overlay and check it (schemas, probes, wiring)
+	$(BIN)/python -m pytest -q tests/k8s
 
 up: $(STAMP) ## run the whole shop in the foreground (Ctrl-C stops it)
 	$(BIN)/python -m shopmesh.devstack up

@@ -11,9 +11,14 @@ and `--upstream <name>=host:port` says where it runs. Two listeners:
   gRPC calls; after transcoding, routing matches the gRPC path `/<service>/`.
 - gRPC (default 127.0.0.1:8081): native gRPC passed through to the same clusters, for
   grpcurl (with the descriptor set) and generated clients.
+
+The transcoder reads the descriptor set from its file at start. `--embed-descriptor` puts it
+into the config instead (`proto_descriptor_bin`), so the config alone is enough, e.g. as a
+Kubernetes ConfigMap (`make k8s-config`).
 """
 
 import argparse
+import base64
 import pathlib
 import sys
 
@@ -222,6 +227,44 @@ def build_config(
     }
 
 
+TRANSCODER = "envoy.filters.http.grpc_json_transcoder"
+
+
+def embeddable_descriptor(descriptor_set: bytes) -> bytes:
+    """The descriptor set without source code info (the comments and their spans): Envoy does
+    not use it, and it is most of the set's size."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set)
+    for file in files.file:
+        file.ClearField("source_code_info")
+    return files.SerializeToString(deterministic=True)
+
+
+def transcoder_filters(config: dict) -> list[dict]:
+    """Every transcoder filter in the config's listeners."""
+    return [
+        http_filter
+        for listener_config in config["static_resources"]["listeners"]
+        for chain in listener_config["filter_chains"]
+        for network_filter in chain["filters"]
+        for http_filter in network_filter["typed_config"]["http_filters"]
+        if http_filter["name"] == TRANSCODER
+    ]
+
+
+def embed_descriptor(config: dict, descriptor_set: bytes) -> dict:
+    """Replace every transcoder's `proto_descriptor` (a file path) by `proto_descriptor_bin`
+    (the descriptor set itself, base64), in the same place among its keys."""
+    inline = base64.b64encode(embeddable_descriptor(descriptor_set)).decode("ascii")
+    for http_filter in transcoder_filters(config):
+        embedded = {}
+        for key, value in http_filter["typed_config"].items():
+            if key == "proto_descriptor":
+                key, value = "proto_descriptor_bin", inline
+            embedded[key] = value
+        http_filter["typed_config"] = embedded
+    return config
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=pathlib.Path, required=True, help="where to write YAML")
@@ -237,6 +280,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--grpc-addr", default="127.0.0.1:8081")
     parser.add_argument("--admin-addr", default="127.0.0.1:9901")
     parser.add_argument("--timeout-s", type=float, default=15.0, help="per-request route timeout")
+    parser.add_argument(
+        "--embed-descriptor",
+        action="store_true",
+        help="put the descriptor set into the config (proto_descriptor_bin, base64, without"
+        " comments) instead of its file path, so the config alone is enough",
+    )
     return parser.parse_args(argv)
 
 
@@ -263,6 +312,8 @@ def main(argv: list[str]) -> None:
         admin_addr=args.admin_addr,
         timeout_s=args.timeout_s,
     )
+    if args.embed_descriptor:
+        config = embed_descriptor(config, descriptor_set)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(yaml.dump(config, Dumper=QuotingDumper, sort_keys=False))
 

@@ -187,7 +187,8 @@ def audit(events: list[AuditEvent]) -> tuple[Audit, list[Violation]]:
 
 
 async def read_records(settings: KafkaSettings, topic: str, timeout_s: float) -> list:
-    """Every record of `topic` up to the end offsets taken at start, per partition in order."""
+    """Every record of `topic` up to (at least) the end offsets taken at start, each partition
+    in order."""
     consumer = AIOKafkaConsumer(
         **settings.client_options(), group_id=None, enable_auto_commit=False
     )
@@ -207,6 +208,9 @@ async def read_records(settings: KafkaSettings, topic: str, timeout_s: float) ->
 
 
 async def _drain(consumer: AIOKafkaConsumer, ends: dict, deadline: float) -> list:
+    """Fetch until every partition's position reaches its end offset, keeping whole fetches:
+    a record past the end is newer, never wrong (and the local Tansu broker reports as end
+    offset its last record batch's first offset + 1, so a filter would drop records)."""
     records: list[ConsumerRecord] = []
     while True:
         pending = [tp for tp, end in ends.items() if await consumer.position(tp) < end]
@@ -215,19 +219,24 @@ async def _drain(consumer: AIOKafkaConsumer, ends: dict, deadline: float) -> lis
         if time.monotonic() > deadline:
             raise TimeoutError(f"partitions {pending} not read to their end in time")
         batches = await consumer.getmany(*pending, timeout_ms=500)
-        for tp, batch in batches.items():
-            records.extend(r for r in batch if r.offset < ends[tp])
+        for batch in batches.values():
+            records.extend(batch)
 
 
 def decode(records: list) -> tuple[list[AuditEvent], list[Violation]]:
     """The records' events, and a violation per record that is no AuditEvent."""
     events, bad = [], []
     for record in records:
+        where = f"partition {record.partition} offset {record.offset}"
         try:
-            events.append(AuditEvent.FromString(record.value or b""))
+            event = AuditEvent.FromString(record.value or b"")
         except DecodeError as error:
-            where = f"partition {record.partition} offset {record.offset}"
             bad.append(Violation("undecodable", f"{where}: {error}"))
+            continue
+        if not event.event_id:
+            bad.append(Violation("undecodable", f"{where}: no event_id"))
+            continue
+        events.append(event)
     return events, bad
 
 
