@@ -27,6 +27,7 @@ from google.cloud import spanner
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.pool import BurstyPool
 
+from shopmesh.errors import Aborted
 from shopmesh.settings import env_int, env_str
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,14 @@ class SpannerStore(Generic[R]):
         self._executor.shutdown(wait=True)
 
     async def transact(self, work: Callable[[R], T]) -> T:
-        return await self._run(self._database.run_in_transaction, self._in_transaction, work)
+        try:
+            return await self._run(self._database.run_in_transaction, self._in_transaction, work)
+        except google_exceptions.Aborted as error:
+            # Aborted again and again until the client's retry budget ran out: nothing was
+            # written, so the request may say so (409) and be tried again.
+            raise Aborted(
+                "STORE_CONTENTION", f"the transaction kept aborting; nothing changed ({error})"
+            ) from error
 
     def _in_transaction(self, txn, work: Callable[[R], T]) -> T:
         return work(self._repository(txn, True))

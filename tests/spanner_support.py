@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from shopmesh.devstack import free_ports
-from shopmesh.spanner import SpannerSettings
+from shopmesh.spanner import SpannerSettings, client_for
 from shopmesh.spanner_emulator import INSTALL_HINT, find_emulator, start_emulator
 
 
@@ -36,6 +36,20 @@ class SpannerEmulator:
             create_schema=True,
         )
 
+    def unsettled(self, prefix: str) -> tuple[int, int]:
+        """(reservations still HELD in stock and payment, checkout transactions unfinished)."""
+
+        def count(service: str, sql: str) -> int:
+            settings = self.settings(service, prefix)
+            database = client_for(settings).instance(settings.instance).database(settings.database)
+            with database.snapshot() as snapshot:
+                return list(snapshot.execute_sql(sql))[0][0]
+
+        held_sql = "SELECT COUNT(*) FROM Reservations WHERE State = 'HELD'"
+        held = count("stock", held_sql) + count("payment", held_sql)
+        unfinished_sql = "SELECT COUNT(*) FROM Checkouts WHERE UnfinishedLeaseUntil IS NOT NULL"
+        return held, count("order", unfinished_sql)
+
     def env(self, prefix: str | None = None) -> dict[str, str]:
         """Settings that put a stack's services on fresh databases of this emulator."""
         return {
@@ -50,6 +64,8 @@ class SpannerEmulator:
             "RPC_TIMEOUT_S": "15",
             "CHECKOUT_TIMEOUT_S": "30",
             "GATEWAY_TIMEOUT_S": "90",
+            # Fewer transactions racing for the emulator's single slot: none starves.
+            "SPANNER_THREADS": "4",
         }
 
 

@@ -4,6 +4,7 @@ import asyncio
 from collections import Counter
 
 import pytest
+from conftest import STORES, store_env
 
 from shopmesh.devstack import Stack
 
@@ -14,7 +15,14 @@ pytestmark = pytest.mark.e2e
 USERS, STOCK, IN_FLIGHT = 1000, 100, 100
 
 
-def test_a_thousand_concurrent_checkouts_sell_exactly_the_stock(own_stack: Stack):
+@pytest.fixture(params=STORES)
+def workload_stack(request: pytest.FixtureRequest, make_stack) -> Stack:
+    """A private stack per store: the workload runs once on SQLite and once on Spanner."""
+    return make_stack(store_env(request, request.param))
+
+
+def test_a_thousand_concurrent_checkouts_sell_exactly_the_stock(workload_stack: Stack, request):
+    own_stack = workload_stack
     url = own_stack.config.rest_url
     with client(own_stack) as http:
         shop = Shop(http)
@@ -37,4 +45,8 @@ def test_a_thousand_concurrent_checkouts_sell_exactly_the_stock(own_stack: Stack
         found = all_ok(url, "GET", [f"/orders/find/{order}" for order in orders], IN_FLIGHT)
         paid = {body["order_id"] for body in found if body["paid"]}
         assert paid == {o for o, a in zip(orders, answers, strict=True) if outcome(a) == "200"}
+    if own_stack.config.env.get("SHOP_STORE") == "spanner":
+        prefix = own_stack.config.env["SPANNER_DATABASE_PREFIX"]
+        assert request.getfixturevalue("spanner_emulator").unsettled(prefix) == (0, 0)
+    else:
         check_invariants(own_stack, {item: STOCK}, dict.fromkeys(users, 1))

@@ -7,9 +7,7 @@ import collections
 
 import httpx
 import pytest
-from spanner_support import SpannerEmulator, run_emulator
-
-from shopmesh.spanner import client_for
+from spanner_support import run_emulator
 
 pytestmark = pytest.mark.e2e
 
@@ -19,22 +17,6 @@ STOCK, USERS, IN_FLIGHT = 20, 60, 8
 @pytest.fixture(scope="module")
 def aborting_emulator(tmp_path_factory: pytest.TempPathFactory):
     yield from run_emulator(tmp_path_factory.mktemp("aborting-spanner"), "--enable_fault_injection")
-
-
-def held_and_unfinished(emulator: SpannerEmulator, prefix: str) -> tuple[int, int]:
-    def count(service: str, sql: str) -> int:
-        settings = emulator.settings(service, prefix)
-        database = client_for(settings).instance(settings.instance).database(settings.database)
-        with database.snapshot() as snapshot:
-            return list(snapshot.execute_sql(sql))[0][0]
-
-    held = sum(
-        count(s, "SELECT COUNT(*) FROM Reservations WHERE State = 'HELD'")
-        for s in ("stock", "payment")
-    )
-    return held, count(
-        "order", "SELECT COUNT(*) FROM Checkouts WHERE UnfinishedLeaseUntil IS NOT NULL"
-    )
 
 
 async def checkout_all(base_url: str, orders: list[str]) -> list[int]:
@@ -71,4 +53,4 @@ def test_checkout_invariants_hold_when_spanner_aborts_commits(aborting_emulator,
         assert credit == USERS - STOCK
         paid = {o for o in orders if http.get(f"/orders/find/{o}").json()["paid"]}
         assert paid == {o for o, s in zip(orders, statuses, strict=True) if s == 200}
-    assert held_and_unfinished(aborting_emulator, prefix) == (0, 0)
+    assert aborting_emulator.unsettled(prefix) == (0, 0)
