@@ -18,6 +18,23 @@ from shopmesh.kafka import KafkaSettings, ensure_topics, start_producer
 log = logging.getLogger(__name__)
 
 
+def first_per_key(rows: list) -> list:
+    """The oldest pending row of each key. Sending at most one event per key at a time keeps
+    each entity's events in order even when some sends fail and others succeed: a failed
+    event is sent again before anything that followed it."""
+    seen: set[str] = set()
+    wave = []
+    for entry in rows:
+        if entry[1].key not in seen:
+            seen.add(entry[1].key)
+            wave.append(entry)
+    return wave
+
+
+def _failed(result: object) -> bool:
+    return isinstance(result, BaseException)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -49,7 +66,7 @@ class OutboxRelay:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
-                if sent < self._batch:
+                if sent == 0:
                     await asyncio.sleep(self._idle_s)
         finally:
             await self._close_producer()
@@ -64,18 +81,25 @@ class OutboxRelay:
         rows = await self._store.read(lambda repo: repo.pending_events(self._batch))
         if not rows:
             return 0
+        wave = first_per_key(rows)
         producer = await self._ensure_producer()
         acks = [
             await producer.send(
                 self._settings.topic(row.topic), value=row.payload, key=row.key.encode()
             )
-            for _, row in rows
+            for _, row in wave
         ]
-        await asyncio.gather(*acks)
+        results = await asyncio.gather(*acks, return_exceptions=True)
         faults.crash_point("relay.after_publish")
-        keys = [key for key, _ in rows]
-        await self._store.transact(lambda repo: repo.delete_events(keys))
-        return len(rows)
+        delivered = [
+            key for (key, _), result in zip(wave, results, strict=True) if not _failed(result)
+        ]
+        if delivered:
+            await self._store.transact(lambda repo: repo.delete_events(delivered))
+        failures = [result for result in results if _failed(result)]
+        if failures:
+            raise failures[0]
+        return len(delivered)
 
     async def _ensure_producer(self):
         if self._producer is None:
