@@ -16,6 +16,9 @@ def retry_service_config(service_names: list[str]) -> str:
     # UNAVAILABLE means the call did not reach a server that processed it, so a retry is safe.
     return json.dumps(
         {
+            # Per-call balancing over every address the name resolves to (a headless
+            # Kubernetes Service resolves to one address per pod).
+            "loadBalancingConfig": [{"round_robin": {}}],
             "methodConfig": [
                 {
                     "name": [{"service": name} for name in service_names],
@@ -27,7 +30,7 @@ def retry_service_config(service_names: list[str]) -> str:
                         "retryableStatusCodes": ["UNAVAILABLE"],
                     },
                 }
-            ]
+            ],
         }
     )
 

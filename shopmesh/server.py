@@ -49,7 +49,14 @@ def create_server(
     register: Callable[[grpc.aio.Server], None],
     domain: str,
 ) -> Served:
-    server = grpc.aio.server(interceptors=[ErrorTranslator(domain)])
+    server = grpc.aio.server(
+        interceptors=[ErrorTranslator(domain)],
+        # Clients reconnect now and then, and so re-resolve and find new replicas.
+        options=[
+            ("grpc.max_connection_age_ms", 300_000),
+            ("grpc.max_connection_age_grace_ms", 30_000),
+        ],
+    )
     register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

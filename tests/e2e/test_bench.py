@@ -1,0 +1,74 @@
+"""Smoke runs of the benchmark command: seconds of load on small data, on a stack it starts.
+
+They check that the command works end to end (report written, final state consistent), never
+how fast the shop is: timings on a shared CI machine prove nothing."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SMALL = ["--users", "50", "--items", "20", "--orders", "100", "--duration", "3", "--warmup", "1"]
+REPORT_KEYS = {
+    "command",
+    "machine",
+    "settings",
+    "init_seconds",
+    "generator_capacity",
+    "generator_during_load",
+    "throughput",
+    "requests",
+    "latency_ms",
+    "status_counts",
+    "status_counts_with_warmup",
+    "consistency",
+    "passed",
+    "failures",
+    "series",
+}
+
+
+def bench(out: pathlib.Path, *load: str) -> dict:
+    argv = [sys.executable, "-m", "shopmesh.bench", *SMALL, *load, "--calibrate", "1"]
+    done = subprocess.run(
+        [*argv, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert (out / "report.png").read_bytes().startswith(b"\x89PNG")
+    return json.loads((out / "report.json").read_text())
+
+
+def assert_sound(report: dict) -> None:
+    assert REPORT_KEYS <= set(report), sorted(report)
+    assert report["passed"] and report["failures"] == []
+    check = report["consistency"]
+    assert check["passed"] and check["violations"] == 0, check["violation_examples"]
+    assert check["orders_checked"] > 0 and check["items_checked"] > 0
+    assert set(report["machine"]) >= {"nproc", "cpu_model", "python"}
+    assert set(report["latency_ms"]) == {"p50", "p95", "p99", "max"}
+    assert set(report["throughput"]) == {"checkouts_per_s", "requests_per_s"}
+    assert report["requests"] > 0 and report["status_counts"].get("200", 0) > 0
+    statuses = report["status_counts_with_warmup"]
+    assert all(status.startswith(("2", "4")) for status in statuses), statuses
+    assert len(report["series"]) == 3
+    assert report["generator_capacity"]["requests_per_s"] > 0
+
+
+def test_closed_loop_smoke_run(tmp_path: pathlib.Path):
+    report = bench(tmp_path, "--concurrency", "8", "--seed", "7")
+    assert_sound(report)
+    assert report["settings"]["mode"] == "closed"
+    assert report["settings"]["seed"] == 7
+
+
+def test_open_loop_smoke_run_over_two_processes(tmp_path: pathlib.Path):
+    report = bench(tmp_path, "--rate", "50", "--processes", "2")
+    assert_sound(report)
+    assert report["settings"]["mode"] == "open"
+    # Every due request is sent, whatever the answers: 50/s over the 3 measured seconds.
+    assert abs(report["requests"] - 150) <= 1, report["requests"]
