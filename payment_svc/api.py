@@ -8,14 +8,14 @@ from payment_svc.store import PaymentStore
 from shop.payment.v1 import payment_pb2 as pb
 from shop.payment.v1 import payment_pb2_grpc
 from shopmesh import faults
-from shopmesh.participant import State
-
-_STATES = {state: pb.ReservationState.Value(f"RESERVATION_STATE_{state.value}") for state in State}
+from shopmesh.participant_api import ReservationEndpoints
 
 
-class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
+class PaymentApi(ReservationEndpoints, payment_pb2_grpc.PaymentServiceServicer):
     def __init__(self, store: PaymentStore) -> None:
         self._store = store
+        self._pb = pb
+        self._rules = accounts
 
     async def CreateUser(self, request: pb.CreateUserRequest, context) -> pb.CreateUserResponse:
         user = await self._store.transact(accounts.create_user)
@@ -85,22 +85,4 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
             )
         )
         faults.crash_point("reserve.after_commit")
-        return pb.ReserveCreditResponse(state=_STATES[reservation.state])
-
-    async def CommitReservation(
-        self, request: pb.CommitReservationRequest, context
-    ) -> pb.CommitReservationResponse:
-        faults.crash_point("commit.before_apply")
-        reservation = await self._store.transact(
-            partial(accounts.commit_reservation, txn_id=request.transaction_id, now=time.time())
-        )
-        faults.crash_point("commit.after_apply")
-        return pb.CommitReservationResponse(state=_STATES[reservation.state])
-
-    async def CancelReservation(
-        self, request: pb.CancelReservationRequest, context
-    ) -> pb.CancelReservationResponse:
-        reservation = await self._store.transact(
-            partial(accounts.cancel_reservation, txn_id=request.transaction_id, now=time.time())
-        )
-        return pb.CancelReservationResponse(state=_STATES[reservation.state])
+        return pb.ReserveCreditResponse(state=self.state(reservation))

@@ -6,16 +6,16 @@ from functools import partial
 from shop.stock.v1 import stock_pb2 as pb
 from shop.stock.v1 import stock_pb2_grpc
 from shopmesh import faults
-from shopmesh.participant import State
+from shopmesh.participant_api import ReservationEndpoints
 from stock_svc import inventory
 from stock_svc.store import StockStore
 
-_STATES = {state: pb.ReservationState.Value(f"RESERVATION_STATE_{state.value}") for state in State}
 
-
-class StockApi(stock_pb2_grpc.StockServiceServicer):
+class StockApi(ReservationEndpoints, stock_pb2_grpc.StockServiceServicer):
     def __init__(self, store: StockStore) -> None:
         self._store = store
+        self._pb = pb
+        self._rules = inventory
 
     async def CreateItem(self, request: pb.CreateItemRequest, context) -> pb.CreateItemResponse:
         item = await self._store.transact(partial(inventory.create_item, price=request.price))
@@ -61,22 +61,4 @@ class StockApi(stock_pb2_grpc.StockServiceServicer):
             )
         )
         faults.crash_point("reserve.after_commit")
-        return pb.ReserveStockResponse(state=_STATES[reservation.state])
-
-    async def CommitReservation(
-        self, request: pb.CommitReservationRequest, context
-    ) -> pb.CommitReservationResponse:
-        faults.crash_point("commit.before_apply")
-        reservation = await self._store.transact(
-            partial(inventory.commit_reservation, txn_id=request.transaction_id, now=time.time())
-        )
-        faults.crash_point("commit.after_apply")
-        return pb.CommitReservationResponse(state=_STATES[reservation.state])
-
-    async def CancelReservation(
-        self, request: pb.CancelReservationRequest, context
-    ) -> pb.CancelReservationResponse:
-        reservation = await self._store.transact(
-            partial(inventory.cancel_reservation, txn_id=request.transaction_id, now=time.time())
-        )
-        return pb.CancelReservationResponse(state=_STATES[reservation.state])
+        return pb.ReserveStockResponse(state=self.state(reservation))
