@@ -28,6 +28,7 @@ from google.protobuf import descriptor_pb2
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DESCRIPTOR = ROOT / "gen" / "shop" / "shop.protoset"
 API_PACKAGE_PREFIX = "shop."
+BULK_TIMEOUT_S = 120.0
 
 
 class QuotingDumper(yaml.SafeDumper):
@@ -94,6 +95,7 @@ def socket_address(address: str) -> dict:
 
 
 def routes(services: dict[str, str], timeout_s: float) -> dict:
+    bulk_s = max(timeout_s, BULK_TIMEOUT_S)
     return {
         "name": "shop",
         "virtual_hosts": [
@@ -101,11 +103,21 @@ def routes(services: dict[str, str], timeout_s: float) -> dict:
                 "name": "shop",
                 "domains": ["*"],
                 "routes": [
-                    {
-                        "match": {"prefix": f"/{service}/"},
-                        "route": {"cluster": cluster, "timeout": f"{timeout_s}s"},
-                    }
-                    for service, cluster in services.items()
+                    # (Re)initialising 100,000 rows may take longer than any other call.
+                    *(
+                        {
+                            "match": {"prefix": f"/{service}/BatchInit"},
+                            "route": {"cluster": cluster, "timeout": f"{bulk_s}s"},
+                        }
+                        for service, cluster in services.items()
+                    ),
+                    *(
+                        {
+                            "match": {"prefix": f"/{service}/"},
+                            "route": {"cluster": cluster, "timeout": f"{timeout_s}s"},
+                        }
+                        for service, cluster in services.items()
+                    ),
                 ],
             }
         ],
