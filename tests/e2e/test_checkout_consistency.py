@@ -21,6 +21,8 @@ def workload_stack(request: pytest.FixtureRequest, make_stack) -> Stack:
     return make_stack(store_env(request, request.param))
 
 
+# On the Spanner emulator (one read-write transaction at a time) this takes minutes.
+@pytest.mark.timeout(900)
 def test_a_thousand_concurrent_checkouts_sell_exactly_the_stock(workload_stack: Stack, request):
     own_stack = workload_stack
     url = own_stack.config.rest_url
