@@ -139,7 +139,7 @@ class Stack:
         return {**os.environ, **self.config.env}
 
     def service_env(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = {**os.environ, **self.config.env, **(extra or {})}
+        env = {**self._env(), **(extra or {})}
         env.update(
             LISTEN_ADDR=self.config.service_addrs[name],
             SHOP_DATA_DIR=str(self.config.data_dir),
