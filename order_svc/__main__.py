@@ -31,7 +31,10 @@ async def main() -> None:
         lease_s=env_float("RECOVERY_LEASE_S", 10.0),
     )
     api = OrderApi(store, peers, coordinator)
-    background = [lambda: coordinator.run_recovery(env_float("RECOVERY_INTERVAL_S", 1.0))]
+    background = [
+        coordinator.settler.run,
+        lambda: coordinator.run_recovery(env_float("RECOVERY_INTERVAL_S", 1.0)),
+    ]
     kafka = KafkaSettings.from_env("order")
     if kafka.enabled:
         background.append(CheckoutRetryWorker(coordinator, kafka).run)

@@ -1,5 +1,6 @@
 """OrderService over gRPC: protobuf in, rules, protobuf out. No rules here."""
 
+import logging
 from functools import partial
 
 from google.protobuf import struct_pb2
@@ -12,12 +13,23 @@ from order_svc.peers import Peers
 from order_svc.store import OrderStore
 from shop.order.v1 import order_pb2 as pb
 from shop.order.v1 import order_pb2_grpc
+from shopmesh import metrics, request_context
+from shopmesh.errors import ShopError
+
+log = logging.getLogger(__name__)
 
 _OUTCOMES = {
     None: pb.CHECKOUT_OUTCOME_PENDING,
     Decision.COMMIT: pb.CHECKOUT_OUTCOME_COMMITTED,
     Decision.ABORT: pb.CHECKOUT_OUTCOME_ABORTED,
 }
+
+
+def _answered(order_id: str, reason: str) -> None:
+    """Count and log how a checkout ended: "OK" (paid) or the refusal's reason. The line names
+    the request and its transaction (see shopmesh.logs), in every service alike."""
+    metrics.checkout_outcome(reason)
+    log.info("checkout of order %s: %s", order_id, reason)
 
 
 def _items(order: Order) -> list[struct_pb2.ListValue]:
@@ -81,7 +93,18 @@ class OrderApi(order_pb2_grpc.OrderServiceServicer):
         return pb.DeleteOrderResponse(order_id=request.order_id)
 
     async def Checkout(self, request: pb.CheckoutRequest, context) -> pb.CheckoutResponse:
-        paid = await self._coordinator.checkout(request.order_id)
+        try:
+            paid = await self._coordinator.checkout(request.order_id)
+        except ShopError as refusal:
+            _answered(request.order_id, refusal.reason)
+            raise
+        except Exception:
+            _answered(request.order_id, "INTERNAL")
+            raise
+        request_context.note_txn(
+            paid.txn_id if isinstance(paid, CheckoutTxn) else paid.checkout_txn or ""
+        )
+        _answered(request.order_id, "OK")
         if isinstance(paid, CheckoutTxn):
             return pb.CheckoutResponse(
                 order_id=paid.order_id, paid=True, total_cost=paid.total, transaction_id=paid.txn_id

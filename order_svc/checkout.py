@@ -192,3 +192,13 @@ def claim(
     txn.lease_until = now + lease_s
     repo.put_txn(txn)
     return txn
+
+
+def record_settlements(repo: Checkouts, acks: dict[str, tuple[bool, bool]]) -> list[CheckoutTxn]:
+    """Phase two of many transactions came back: (stock, payment) acknowledged, per txn id.
+    Every transaction still missing an acknowledgement is handed over (see `hand_over`)."""
+    txns = []
+    for txn_id, (stock, payment) in acks.items():
+        txn = acknowledge(repo, txn_id, stock, payment)
+        txns.append(txn if txn.finished else hand_over(repo, txn_id))
+    return txns

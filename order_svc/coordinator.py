@@ -1,7 +1,8 @@
 """Checkout as a two-phase reserve/commit transaction across stock and payment.
 
     begin (log txn, lock order) -> reserve on both, in parallel, with a deadline
-    -> decide (log decision; order paid on commit) -> commit/cancel on both -> acknowledge
+    -> decide (log decision; order paid on commit) -> answer the client
+    -> commit/cancel on both, batched with other transactions (order_svc.settler) -> acknowledge
 
 The durable log (`order_svc.checkout`) makes every step resumable: recovery, on start and
 periodically, finishes every transaction whose lease has expired: undecided ones past their
@@ -15,15 +16,19 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from functools import partial
 
 from order_svc import checkout
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Order
 from order_svc.peers import Peers
+from order_svc.settler import Settler
 from order_svc.store import OrderStore
 from shopmesh import faults
+from shopmesh.batching import Batcher, in_this_context
 from shopmesh.errors import Aborted, ShopError, error_from_dict, error_to_dict
+from shopmesh.metrics import recovery_action
 from shopmesh.validation import require_id
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,13 @@ class CheckoutCoordinator:
         self._lease_s = max(lease_s, timeout_s + 2 * peers.timeout_s)
         self._poll_s = poll_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Phase two of the request path; run `settler.run` in the background.
+        self.settler = Settler(store, peers)
+        # The request path's log writes and reserves go out in natural batches (see
+        # shopmesh.batching): one commit, or one call per participant, for many checkouts.
+        self._log_writes = Batcher(store.transact_each)
+        self._stock_reserves = Batcher(self._reserve_stock_batch)
+        self._credit_reserves = Batcher(self._reserve_credit_batch)
 
     async def checkout(self, order_id: str) -> CheckoutTxn | Order:
         """Pay for the order; returns the committed transaction (or the already paid order)."""
@@ -59,7 +71,7 @@ class CheckoutCoordinator:
         return await asyncio.shield(work)
 
     async def _checkout(self, order_id: str) -> CheckoutTxn | Order:
-        begun = await self._store.transact(
+        begun = await self._log(
             partial(
                 checkout.begin,
                 order_id=order_id,
@@ -78,21 +90,23 @@ class CheckoutCoordinator:
         refusal = await self._reserve(txn)
         faults.crash_point("checkout.before_decision")
         decision = Decision.COMMIT if refusal is None else Decision.ABORT
-        txn = await self._store.transact(
+        txn = await self._log(
             partial(checkout.decide, txn_id=txn.txn_id, decision=decision, refusal=refusal)
         )
         faults.crash_point("checkout.after_decision")
-        txn = await self._settle(txn)
-        if not txn.finished:
-            await self._store.transact(partial(checkout.hand_over, txn_id=txn.txn_id))
+        self.settler.submit(txn)
         return self._answer(txn)
+
+    async def _log(self, work: Callable) -> object:
+        """One write to the checkout log, committed together with others under way."""
+        return await self._log_writes.submit(in_this_context(work))
 
     async def _reserve(self, txn: CheckoutTxn) -> dict | None:
         """Phase one on both participants; the refusal to report, or None if both hold."""
         timeout_s = max(0.05, min(self._peers.timeout_s, txn.deadline - time.time()))
         results = await asyncio.gather(
-            self._peers.reserve_stock(txn.txn_id, txn.lines, timeout_s),
-            self._peers.reserve_credit(txn.txn_id, txn.user_id, txn.order_id, txn.total, timeout_s),
+            asyncio.wait_for(self._stock_reserves.submit(txn), timeout_s),
+            asyncio.wait_for(self._credit_reserves.submit(txn), timeout_s),
             return_exceptions=True,
         )
         refusals = [_as_refusal(result) for result in results if result is not None]
@@ -101,6 +115,14 @@ class CheckoutCoordinator:
         # A business reason (out of stock, no credit) says more than "did not answer".
         refusals.sort(key=lambda r: r.reason == "DEPENDENCY_UNAVAILABLE")
         return error_to_dict(refusals[0])
+
+    async def _reserve_stock_batch(self, txns: list[CheckoutTxn]) -> list[ShopError | None]:
+        reservations = [(txn.txn_id, txn.lines) for txn in txns]
+        return await self._peers.reserve_stock_many(reservations, self._peers.timeout_s)
+
+    async def _reserve_credit_batch(self, txns: list[CheckoutTxn]) -> list[ShopError | None]:
+        reservations = [(txn.txn_id, txn.user_id, txn.order_id, txn.total) for txn in txns]
+        return await self._peers.reserve_credit_many(reservations, self._peers.timeout_s)
 
     async def _settle(self, txn: CheckoutTxn) -> CheckoutTxn:
         """Phase two: send the decision to the participants that have not acknowledged it."""
@@ -192,6 +214,7 @@ class CheckoutCoordinator:
                 )
             if txn.decision is not None:
                 log.info("recovering %s: resending %s", txn_id, txn.decision.value)
+                recovery_action(f"resend_{txn.decision.value.lower()}")
                 await self._settle(txn)
                 driven += 1
         return driven
@@ -208,5 +231,7 @@ class CheckoutCoordinator:
 def _as_refusal(result: BaseException) -> ShopError:
     if isinstance(result, ShopError):
         return result
+    if isinstance(result, TimeoutError):
+        return Aborted("DEPENDENCY_UNAVAILABLE", "a participant did not answer in time")
     log.warning("reserve failed unexpectedly: %r", result)
     return Aborted("DEPENDENCY_UNAVAILABLE", f"a participant failed: {result!r}")

@@ -3,6 +3,8 @@
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shopmesh.clients import call, open_channel
+from shopmesh.errors import ShopError
+from shopmesh.grpc_errors import error_from_status
 
 STOCK_SERVICE = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 PAYMENT_SERVICE = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
@@ -39,20 +41,41 @@ class Peers:
         await self._stock_channel.close()
         await self._payment_channel.close()
 
-    async def reserve_stock(self, txn_id: str, lines: dict[str, int], timeout_s: float) -> None:
-        request = stock_pb2.ReserveStockRequest(
-            transaction_id=txn_id,
-            lines=[stock_pb2.ReservationLine(item_id=i, quantity=q) for i, q in lines.items()],
+    async def reserve_stock_many(
+        self, reservations: list[tuple[str, dict[str, int]]], timeout_s: float
+    ) -> list[ShopError | None]:
+        """Phase one at stock for many transactions: (txn_id, units per item) each. Returns
+        each one's refusal, or None where the stock is held."""
+        request = stock_pb2.BatchReserveStockRequest(
+            requests=[
+                stock_pb2.ReserveStockRequest(
+                    transaction_id=txn_id,
+                    lines=[
+                        stock_pb2.ReservationLine(item_id=i, quantity=q) for i, q in lines.items()
+                    ],
+                )
+                for txn_id, lines in reservations
+            ]
         )
-        await call(self.stock.ReserveStock, request, timeout_s=timeout_s, peer="stock")
+        reply = await call(self.stock.BatchReserveStock, request, timeout_s=timeout_s, peer="stock")
+        return _refusals(reply.results)
 
-    async def reserve_credit(
-        self, txn_id: str, user_id: str, order_id: str, amount: int, timeout_s: float
-    ) -> None:
-        request = payment_pb2.ReserveCreditRequest(
-            transaction_id=txn_id, user_id=user_id, order_id=order_id, amount=amount
+    async def reserve_credit_many(
+        self, reservations: list[tuple[str, str, str, int]], timeout_s: float
+    ) -> list[ShopError | None]:
+        """Phase one at payment: (txn_id, user_id, order_id, amount) each."""
+        request = payment_pb2.BatchReserveCreditRequest(
+            requests=[
+                payment_pb2.ReserveCreditRequest(
+                    transaction_id=txn_id, user_id=user_id, order_id=order_id, amount=amount
+                )
+                for txn_id, user_id, order_id, amount in reservations
+            ]
         )
-        await call(self.payment.ReserveCredit, request, timeout_s=timeout_s, peer="payment")
+        reply = await call(
+            self.payment.BatchReserveCredit, request, timeout_s=timeout_s, peer="payment"
+        )
+        return _refusals(reply.results)
 
     async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
         """Send the decision to one participant: commit or cancel its reservation."""
@@ -63,3 +86,22 @@ class Peers:
         else:
             method, request = stub.CancelReservation, module.CancelReservationRequest
         await call(method, request(transaction_id=txn_id), timeout_s=self.timeout_s, peer=peer)
+
+    async def settle_many(self, peer: str, decisions: list[tuple[str, bool]]) -> dict[str, str]:
+        """Send many decisions to one participant in one call: (txn_id, commit) each. Returns
+        each transaction's refusal reason, "" where the decision was applied."""
+        module = stock_pb2 if peer == "stock" else payment_pb2
+        stub = self.stock if peer == "stock" else self.payment
+        commit, cancel = module.SETTLEMENT_DECISION_COMMIT, module.SETTLEMENT_DECISION_CANCEL
+        request = module.SettleReservationsRequest(
+            settlements=[
+                module.Settlement(transaction_id=txn_id, decision=commit if yes else cancel)
+                for txn_id, yes in decisions
+            ]
+        )
+        reply = await call(stub.SettleReservations, request, timeout_s=self.timeout_s, peer=peer)
+        return {result.transaction_id: result.refusal_reason for result in reply.results}
+
+
+def _refusals(results) -> list[ShopError | None]:
+    return [error_from_status(r.error) if r.HasField("error") else None for r in results]

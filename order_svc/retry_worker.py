@@ -15,7 +15,9 @@ from aiokafka import AIOKafkaConsumer
 
 from order_svc.coordinator import CheckoutCoordinator
 from shop.events.v1 import events_pb2
+from shopmesh import request_context
 from shopmesh.kafka import KafkaSettings
+from shopmesh.metrics import recovery_action
 
 log = logging.getLogger(__name__)
 GROUP = "order-checkout-retry"
@@ -60,7 +62,8 @@ class CheckoutRetryWorker:
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         async for record in consumer:
             retry = events_pb2.CheckoutRetry.FromString(record.value)
-            await self.handle(retry)
+            with request_context.detached(retry.transaction_id):
+                await self.handle(retry)
             await consumer.commit()
 
     async def handle(self, retry: events_pb2.CheckoutRetry) -> None:
@@ -72,6 +75,7 @@ class CheckoutRetryWorker:
             delay = min(delay * 2, self._max_delay_s)
             await asyncio.sleep(delay)
         log.info("retry of %s finished", retry.transaction_id)
+        recovery_action("retry_event_done")
 
     async def _redrive(self, txn_id: str) -> bool:
         try:

@@ -6,6 +6,7 @@ from payment_svc import accounts
 from payment_svc.api import PaymentApi
 from payment_svc.store import open_store
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
+from shopmesh import metrics
 from shopmesh.server import run_service
 from shopmesh.settings import ServiceSettings
 from shopmesh.stale_reservations import StaleReservationResolver
@@ -16,7 +17,6 @@ SERVICE_NAME = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_na
 async def main() -> None:
     settings = ServiceSettings("payment", default_port=50052)
     store = open_store(settings)
-    api = PaymentApi(store)
     resolver = StaleReservationResolver(
         store,
         accounts.commit_reservation,
@@ -25,12 +25,14 @@ async def main() -> None:
         hold_timeout_s=settings.reservation_timeout_s,
         rpc_timeout_s=settings.rpc_timeout_s,
     )
+    api = PaymentApi(store, resolver)
     await run_service(
         settings,
         SERVICE_NAME,
         lambda server: payment_pb2_grpc.add_PaymentServiceServicer_to_server(api, server),
         store,
         background=[resolver.run],
+        gauges=[metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD],
     )
 
 

@@ -137,10 +137,13 @@ def cancel_payment(accounts: Accounts, user_id: str, order_id: str) -> User:
     require_id(order_id, "order_id")
     user = find_user(accounts, user_id)
     payment = accounts.get_payment(user_id, order_id)
-    if payment is None and _paid_by_checkout(accounts, user_id, order_id):
+    owned = any(
+        r.state is not State.CANCELLED for r in _checkout_reservations(accounts, user_id, order_id)
+    )
+    if payment is None and owned:
         raise FailedPrecondition(
             "PAYMENT_OWNED_BY_CHECKOUT",
-            f"order {order_id!r} was paid by checkout, not by a direct payment",
+            f"order {order_id!r} is paid by checkout, not by a direct payment",
             user_id=user_id,
             order_id=order_id,
         )
@@ -166,14 +169,26 @@ def payment_status(accounts: Accounts, user_id: str, order_id: str) -> bool:
     find_user(accounts, user_id)
     payment = accounts.get_payment(user_id, order_id)
     paid_directly = payment is not None and not payment.refunded
-    return paid_directly or _paid_by_checkout(accounts, user_id, order_id)
+    checkouts = _checkout_reservations(accounts, user_id, order_id)
+    return paid_directly or any(r.state is State.COMMITTED for r in checkouts)
 
 
-def _paid_by_checkout(accounts: Accounts, user_id: str, order_id: str) -> bool:
-    return any(
-        r.state is State.COMMITTED and r.payload and r.payload["user_id"] == user_id
+def undecided_checkouts(accounts: Accounts, user_id: str, order_id: str) -> list[str]:
+    """The order's checkout transactions still HELD here: the coordinator may have decided
+    them already (it sends decisions after answering the client), and its decision counts."""
+    return [
+        r.txn_id
+        for r in _checkout_reservations(accounts, user_id, order_id)
+        if r.state is State.HELD
+    ]
+
+
+def _checkout_reservations(accounts: Accounts, user_id: str, order_id: str) -> list[Reservation]:
+    return [
+        r
         for r in accounts.reservations_for(order_id)
-    )
+        if r.payload and r.payload["user_id"] == user_id
+    ]
 
 
 def reserve_credit(

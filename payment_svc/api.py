@@ -9,11 +9,16 @@ from shop.payment.v1 import payment_pb2 as pb
 from shop.payment.v1 import payment_pb2_grpc
 from shopmesh import faults
 from shopmesh.participant_api import ReservationEndpoints
+from shopmesh.stale_reservations import StaleReservationResolver
 
 
 class PaymentApi(ReservationEndpoints, payment_pb2_grpc.PaymentServiceServicer):
-    def __init__(self, store: PaymentStore) -> None:
+    def __init__(
+        self, store: PaymentStore, resolver: StaleReservationResolver | None = None
+    ) -> None:
         self._store = store
+        # Asks the coordinator about reservations still held (see GetPaymentStatus).
+        self._resolver = resolver
         self._pb = pb
         self._rules = accounts
 
@@ -66,23 +71,40 @@ class PaymentApi(ReservationEndpoints, payment_pb2_grpc.PaymentServiceServicer):
     async def GetPaymentStatus(
         self, request: pb.GetPaymentStatusRequest, context
     ) -> pb.GetPaymentStatusResponse:
-        paid = await self._store.read(
-            partial(accounts.payment_status, user_id=request.user_id, order_id=request.order_id)
+        status = partial(
+            accounts.payment_status, user_id=request.user_id, order_id=request.order_id
         )
+        undecided = partial(
+            accounts.undecided_checkouts, user_id=request.user_id, order_id=request.order_id
+        )
+        # One snapshot: a commit arriving in between must not be missed by both reads.
+        paid, held = await self._store.read(lambda repo: (status(repo), undecided(repo)))
+        if not paid and held and self._resolver is not None:
+            for txn_id in held:
+                await self._resolver.resolve(txn_id)
+            paid = await self._store.read(status)
         return pb.GetPaymentStatusResponse(paid=paid)
 
     async def ReserveCredit(
         self, request: pb.ReserveCreditRequest, context
     ) -> pb.ReserveCreditResponse:
-        reservation = await self._store.transact(
-            partial(
-                accounts.reserve_credit,
-                txn_id=request.transaction_id,
-                user_id=request.user_id,
-                order_id=request.order_id,
-                amount=request.amount,
-                now=time.time(),
-            )
-        )
+        reservation = await self._store.transact(self._reserve(request, time.time()))
         faults.crash_point("reserve.after_commit")
         return pb.ReserveCreditResponse(state=self.state(reservation))
+
+    async def BatchReserveCredit(
+        self, request: pb.BatchReserveCreditRequest, context
+    ) -> pb.BatchReserveCreditResponse:
+        results = await self.reserve_each(request.requests, self._reserve, pb.ReserveCreditResult)
+        return pb.BatchReserveCreditResponse(results=results)
+
+    @staticmethod
+    def _reserve(request: pb.ReserveCreditRequest, now: float) -> partial:
+        return partial(
+            accounts.reserve_credit,
+            txn_id=request.transaction_id,
+            user_id=request.user_id,
+            order_id=request.order_id,
+            amount=request.amount,
+            now=now,
+        )

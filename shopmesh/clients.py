@@ -1,5 +1,6 @@
 """Calling another service: channels that retry only on UNAVAILABLE, a deadline on every call,
-and the peer's refusals re-raised as our own business errors."""
+the current request id sent along (so the peer logs the same one), and the peer's refusals
+re-raised as our own business errors."""
 
 import json
 from collections.abc import Awaitable, Callable
@@ -8,6 +9,7 @@ from typing import TypeVar
 import grpc
 
 from shopmesh.grpc_errors import translate_rpc_error
+from shopmesh.request_context import outgoing_metadata
 
 Resp = TypeVar("Resp")
 
@@ -55,7 +57,11 @@ async def call(
 ) -> Resp:
     """One unary call with a deadline; refusals come back as ShopError. The call waits (within
     its deadline) for a peer that is reconnecting instead of failing at once."""
+    # Metadata per call rather than a client interceptor on the channel: grpc.aio runs every
+    # intercepted call in an extra task, a cost on checkout's hot path.
     try:
-        return await method(request, timeout=timeout_s, wait_for_ready=True)
+        return await method(
+            request, timeout=timeout_s, wait_for_ready=True, metadata=outgoing_metadata()
+        )
     except grpc.aio.AioRpcError as error:
         raise translate_rpc_error(error, peer) from error

@@ -6,8 +6,9 @@
 
 Addresses and directories come from the same environment variables as the services
 (GATEWAY_ADDR, GATEWAY_GRPC_ADDR, ENVOY_ADMIN_ADDR, STOCK_SERVICE_ADDR, PAYMENT_SERVICE_ADDR,
-ORDER_SERVICE_ADDR, SHOP_DATA_DIR, SHOP_RUN_DIR). The tests use `Stack` directly with free
-ephemeral ports and temporary directories.
+ORDER_SERVICE_ADDR, SHOP_DATA_DIR, SHOP_RUN_DIR), and each service's metrics address from
+STOCK_METRICS_ADDR, PAYMENT_METRICS_ADDR, ORDER_METRICS_ADDR (passed on as its METRICS_ADDR).
+The tests use `Stack` directly with free ephemeral ports and temporary directories.
 """
 
 import argparse
@@ -26,7 +27,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from shopmesh.local_broker import start_broker
-from shopmesh.settings import env_str
+from shopmesh.metrics import parse_addr
+from shopmesh.settings import DEFAULT_METRICS_PORTS, env_str
 from shopmesh.spanner_emulator import start_emulator
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -43,6 +45,8 @@ class StackConfig:
     data_dir: pathlib.Path
     run_dir: pathlib.Path
     env: dict[str, str] = field(default_factory=dict)
+    # Each service's METRICS_ADDR ("off": none).
+    metrics_addrs: dict[str, str] = field(default_factory=dict)
     # Start a Spanner emulator on this port and point the services at it.
     spanner_emulator_port: int | None = None
     # Start a local Kafka-protocol broker on this port (None: KAFKA_BOOTSTRAP_SERVERS is
@@ -58,6 +62,12 @@ class StackConfig:
             service_addrs={
                 name: env_str(f"{name.upper()}_SERVICE_ADDR", f"127.0.0.1:{50051 + i}")
                 for i, name in enumerate(SERVICES)
+            },
+            metrics_addrs={
+                name: env_str(
+                    f"{name.upper()}_METRICS_ADDR", f"127.0.0.1:{DEFAULT_METRICS_PORTS[name]}"
+                )
+                for name in SERVICES
             },
             data_dir=pathlib.Path(env_str("SHOP_DATA_DIR", "data")).resolve(),
             run_dir=pathlib.Path(env_str("SHOP_RUN_DIR", "run")).resolve(),
@@ -76,13 +86,16 @@ class StackConfig:
     @classmethod
     def ephemeral(cls, base: pathlib.Path, env: dict[str, str] | None = None) -> "StackConfig":
         """Free loopback ports and directories under `base`: for tests."""
-        ports = free_ports(7)
+        ports = free_ports(10)
         return cls(
             rest_addr=f"127.0.0.1:{ports[0]}",
             grpc_addr=f"127.0.0.1:{ports[1]}",
             admin_addr=f"127.0.0.1:{ports[2]}",
             service_addrs={
                 name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[3:6], strict=True)
+            },
+            metrics_addrs={
+                name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[7:10], strict=True)
             },
             data_dir=base / "data",
             run_dir=base / "run",
@@ -93,6 +106,15 @@ class StackConfig:
     @property
     def rest_url(self) -> str:
         return f"http://{self.rest_addr}"
+
+    def metrics_url(self, name: str) -> str | None:
+        """Where the service's Prometheus metrics are, or None when they are off."""
+        addr = self.metrics_addrs.get(name, "off")
+        return None if parse_addr(addr) is None else f"http://{addr}/metrics"
+
+    @property
+    def envoy_stats_url(self) -> str:
+        return f"http://{self.admin_addr}/stats/prometheus"
 
 
 def free_ports(count: int) -> list[int]:
@@ -147,6 +169,8 @@ class Stack:
             PAYMENT_SERVICE_ADDR=self.config.service_addrs["payment"],
             ORDER_SERVICE_ADDR=self.config.service_addrs["order"],
         )
+        if name in self.config.metrics_addrs:
+            env["METRICS_ADDR"] = self.config.metrics_addrs[name]
         return env
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
@@ -176,6 +200,26 @@ class Stack:
 
     def write_envoy_config(self) -> None:
         upstreams = [f"--upstream={n}={a}" for n, a in self.config.service_addrs.items()]
+        # GATEWAY_<NAME> becomes generate.py's --<name>; unset ones keep its defaults
+        # (envoy/generate.py --help, docs/security.md).
+        env = self._env()
+        gateway_settings = [
+            f"--{name.lower().replace('_', '-')}={env[f'GATEWAY_{name}']}"
+            for name in (
+                "TIMEOUT_S",
+                "MAX_REQUEST_BYTES",
+                "MAX_REQUEST_HEADERS_KB",
+                "REQUEST_HEADERS_TIMEOUT_S",
+                "REQUEST_TIMEOUT_S",
+                "STREAM_IDLE_TIMEOUT_S",
+                "IDLE_TIMEOUT_S",
+                "MAX_CONNECTIONS",
+                "MAX_IN_FLIGHT",
+                "RATE_LIMIT_RPS",
+                "RATE_LIMIT_BURST",
+            )
+            if env.get(f"GATEWAY_{name}")
+        ]
         subprocess.run(
             [
                 sys.executable,
@@ -184,7 +228,7 @@ class Stack:
                 f"--rest-addr={self.config.rest_addr}",
                 f"--grpc-addr={self.config.grpc_addr}",
                 f"--admin-addr={self.config.admin_addr}",
-                f"--timeout-s={self._env().get('GATEWAY_TIMEOUT_S', '15')}",
+                *gateway_settings,
                 *upstreams,
             ],
             check=True,
@@ -294,9 +338,15 @@ def banner(config: StackConfig, stack: Stack) -> str:
         ("payment", f"{addrs['payment']}  (gRPC, reflection on)"),
         ("order", f"{addrs['order']}  (gRPC, reflection on)"),
         ("envoy admin", f"http://{config.admin_addr}"),
+        *((f"{name} metrics", config.metrics_url(name) or "off") for name in SERVICES),
+        ("envoy stats", f"{config.envoy_stats_url}  (Prometheus format)"),
         ("kafka", kafka_description(config)),
         ("store", store_description(config)),
-        ("logs", f"{config.run_dir}/{{stock,payment,order,envoy}}.log"),
+        (
+            "logs",
+            f"{config.run_dir}/{{stock,payment,order,envoy}}.log  (JSON lines;"
+            f" follow a request: grep <request_id> {config.run_dir}/*.log)",
+        ),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"  {label:<{width}}  {value}" for label, value in rows]
@@ -309,6 +359,11 @@ def run_foreground(config: StackConfig) -> int:
         (config.grpc_addr, "the gRPC gateway"),
         (config.admin_addr, "the Envoy admin"),
         *((addr, f"the {name} service") for name, addr in config.service_addrs.items()),
+        *(
+            (addr, f"the {name} metrics")
+            for name, addr in config.metrics_addrs.items()
+            if parse_addr(addr) is not None
+        ),
     ]:
         require_free(address, what)
     stopping = False

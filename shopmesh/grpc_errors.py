@@ -24,25 +24,46 @@ _CODES = {
     Kind.ALREADY_EXISTS: code_pb2.ALREADY_EXISTS,
     Kind.ABORTED: code_pb2.ABORTED,
 }
+_CLASSES = {
+    Kind.INVALID_ARGUMENT: errors.InvalidArgument,
+    Kind.OUT_OF_RANGE: errors.OutOfRange,
+    Kind.NOT_FOUND: errors.NotFound,
+    Kind.FAILED_PRECONDITION: errors.FailedPrecondition,
+    Kind.ALREADY_EXISTS: errors.AlreadyExists,
+    Kind.ABORTED: errors.Aborted,
+}
+# By google.rpc.Code number, and by grpc.StatusCode (whose value is (number, name)).
+_ERRORS_BY_KIND_CODE = {_CODES[kind]: error_class for kind, error_class in _CLASSES.items()}
 _ERRORS_BY_CODE = {
-    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
-    grpc.StatusCode.OUT_OF_RANGE: errors.OutOfRange,
-    grpc.StatusCode.NOT_FOUND: errors.NotFound,
-    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
-    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
-    grpc.StatusCode.ABORTED: errors.Aborted,
+    status: _ERRORS_BY_KIND_CODE[status.value[0]]
+    for status in grpc.StatusCode
+    if status.value[0] in _ERRORS_BY_KIND_CODE
 }
 # The call may not have reached the peer, or its answer was lost: the caller cannot know
 # whether anything happened there, but it knows it did not finish its own work.
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
-def to_status(error: ShopError, domain: str) -> grpc.Status:
+def status_message(error: ShopError, domain: str) -> status_pb2.Status:
+    """The google.rpc.Status of a refusal, with its ErrorInfo."""
     info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
     detail = any_pb2.Any()
     detail.Pack(info)
-    status = status_pb2.Status(code=_CODES[error.kind], message=error.message, details=[detail])
-    return rpc_status.to_status(status)
+    return status_pb2.Status(code=_CODES[error.kind], message=error.message, details=[detail])
+
+
+def to_status(error: ShopError, domain: str) -> grpc.Status:
+    return rpc_status.to_status(status_message(error, domain))
+
+
+def error_from_status(status: status_pb2.Status) -> ShopError:
+    """A refusal carried as data (e.g. one result of a batch call) as our business error."""
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            error_class = _ERRORS_BY_KIND_CODE.get(status.code, errors.FailedPrecondition)
+            return error_class(info.reason, status.message or info.reason, **dict(info.metadata))
+    raise ValueError(f"a refusal without ErrorInfo: {status}")
 
 
 def error_info(rpc_error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:

@@ -2,6 +2,10 @@
 
 Stores keep encoded rows (topic, key, payload) next to their data; the relay
 (`shopmesh.relay`) publishes them and deletes them once the broker has acknowledged.
+
+An event made while serving a request carries the request's id. Its transaction id is then
+the request's too (where the request did not name one), so that the log lines that follow
+name the checkout transaction the order service just began.
 """
 
 import time
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from shop.events.v1 import events_pb2
+from shopmesh import request_context
 from shopmesh.events import Event
 
 AUDIT = "audit"
@@ -37,12 +42,15 @@ def _now() -> Timestamp:
 
 
 def encode_audit(event: Event, service: str) -> OutboxRow:
+    request = request_context.current()
+    request_context.note_txn(event.transaction_id)
     message = events_pb2.AuditEvent(
         event_id=str(uuid.uuid4()),
         occurred_at=_now(),
         entity_key=event.entity_key,
         service=service,
         transaction_id=event.transaction_id,
+        request_id=request.request_id if request is not None else "",
         **{event.change: _PAYLOADS[event.change](**event.fields)},
     )
     return OutboxRow(AUDIT, event.entity_key, message.SerializeToString())

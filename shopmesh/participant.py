@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from shopmesh.errors import Aborted, FailedPrecondition, NotFound
+from shopmesh.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, ShopError
 from shopmesh.validation import require_id
 
 
@@ -121,3 +121,34 @@ def cancel(
         reservation.updated_at = now
         repo.put_reservation(reservation)
     return reservation
+
+
+# The most transactions one batch call (reserve or settle) may carry.
+MAX_SETTLEMENTS = 1000
+Rule = Callable[..., Reservation]
+
+
+def settle_each(
+    repo: Reservations,
+    settlements: list[tuple[str, bool]],
+    commit_rule: Rule,
+    cancel_rule: Rule,
+    now: float,
+) -> list[Reservation | ShopError]:
+    """Phase two for many transactions in one local transaction: (txn_id, commit) each. A
+    refusal (a ShopError) is that settlement's result and does not stop the others: every
+    rule checks before it writes, so a refused settlement has changed nothing."""
+    if len(settlements) > MAX_SETTLEMENTS:
+        raise InvalidArgument(
+            "INVALID_COUNT",
+            f"at most {MAX_SETTLEMENTS} settlements per call, got {len(settlements)}",
+            field="settlements",
+        )
+    results: list[Reservation | ShopError] = []
+    for txn_id, commit in settlements:
+        rule = commit_rule if commit else cancel_rule
+        try:
+            results.append(rule(repo, txn_id=txn_id, now=now))
+        except ShopError as refusal:
+            results.append(refusal)
+    return results

@@ -1,12 +1,15 @@
 """The gRPC side of a checkout participant that is the same for stock and payment: commit and
-cancel of a reservation, and the mapping of reservation states to the service's enum."""
+cancel of reservations, one at a time or in batches, and the mapping of reservation states to
+the service's enum."""
 
 import time
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
 
-from shopmesh import faults
+from shopmesh import faults, participant
+from shopmesh.errors import InvalidArgument, ShopError
+from shopmesh.grpc_errors import status_message
 from shopmesh.participant import Reservation
 
 
@@ -34,3 +37,65 @@ class ReservationEndpoints:
         reservation = await self._apply(self._rules.cancel_reservation, request.transaction_id)
         return self._pb.CancelReservationResponse(state=self.state(reservation))
 
+    @property
+    def _domain(self) -> str:
+        return f"{self._pb.DESCRIPTOR.package.split('.')[1]}.shopmesh"
+
+    async def reserve_each(self, requests, reserve: Callable, result_type) -> list:
+        """Phase one for a batch: `reserve(request, now)` is one request's store work; each
+        result is its state, or the status the single call would have failed with."""
+        if len(requests) > participant.MAX_SETTLEMENTS:
+            raise InvalidArgument(
+                "INVALID_COUNT",
+                f"at most {participant.MAX_SETTLEMENTS} reservations per call",
+                field="requests",
+            )
+        now = time.time()
+        outcomes = await self._store.transact_each([reserve(request, now) for request in requests])
+        faults.crash_point("reserve.after_commit")
+        results = []
+        for request, outcome in zip(requests, outcomes, strict=True):
+            result = result_type(transaction_id=request.transaction_id)
+            if isinstance(outcome, ShopError):
+                result.error.CopyFrom(status_message(outcome, self._domain))
+            else:
+                result.state = self.state(outcome)
+            results.append(result)
+        return results
+
+    def _decisions(self, request) -> list[tuple[str, bool]]:
+        commit, cancel = self._pb.SETTLEMENT_DECISION_COMMIT, self._pb.SETTLEMENT_DECISION_CANCEL
+        decisions = []
+        for settlement in request.settlements:
+            if settlement.decision not in (commit, cancel):
+                raise InvalidArgument(
+                    "INVALID_DECISION",
+                    f"transaction {settlement.transaction_id!r} needs COMMIT or CANCEL",
+                    field="decision",
+                )
+            decisions.append((settlement.transaction_id, settlement.decision == commit))
+        return decisions
+
+    def _result(self, txn_id: str, outcome: Reservation | ShopError):
+        if isinstance(outcome, ShopError):
+            return self._pb.SettlementResult(transaction_id=txn_id, refusal_reason=outcome.reason)
+        return self._pb.SettlementResult(transaction_id=txn_id, state=self.state(outcome))
+
+    async def SettleReservations(self, request, context):
+        decisions = self._decisions(request)
+        faults.crash_point("commit.before_apply")
+        outcomes = await self._store.transact(
+            partial(
+                participant.settle_each,
+                settlements=decisions,
+                commit_rule=self._rules.commit_reservation,
+                cancel_rule=self._rules.cancel_reservation,
+                now=time.time(),
+            )
+        )
+        faults.crash_point("commit.after_apply")
+        results = [
+            self._result(txn_id, outcome)
+            for (txn_id, _), outcome in zip(decisions, outcomes, strict=True)
+        ]
+        return self._pb.SettleReservationsResponse(results=results)

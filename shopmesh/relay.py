@@ -14,6 +14,7 @@ import uuid
 
 from shopmesh import faults
 from shopmesh.kafka import KafkaSettings, ensure_topics, start_producer
+from shopmesh.metrics import OUTBOX_PUBLISHED, RELAY_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class OutboxRelay:
         batch: int = 500,
         idle_s: float = 0.1,
         lease_s: float = 10.0,
+        service: str = "",
     ) -> None:
         self._store = store
         self._settings = settings
@@ -52,6 +54,9 @@ class OutboxRelay:
         self._lease_s = lease_s
         self._owner = uuid.uuid4().hex
         self._producer = None
+        # Counted per service, for shop_outbox_published_total and _relay_errors_total.
+        self._published = OUTBOX_PUBLISHED.labels(service or settings.client_id)
+        self._errors = RELAY_ERRORS.labels(service or settings.client_id)
 
     async def run(self) -> None:
         backoff = 0.2
@@ -61,6 +66,7 @@ class OutboxRelay:
                     sent = await self.relay_once()
                     backoff = 0.2
                 except Exception as error:
+                    self._errors.inc()
                     log.warning("relay: %r; retrying in %.1fs", error, backoff)
                     await self._close_producer()
                     await asyncio.sleep(backoff)
@@ -96,6 +102,7 @@ class OutboxRelay:
         ]
         if delivered:
             await self._store.transact(lambda repo: repo.delete_events(delivered))
+            self._published.inc(len(delivered))
         failures = [result for result in results if _failed(result)]
         if failures:
             raise failures[0]

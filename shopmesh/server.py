@@ -1,7 +1,8 @@
 """gRPC server bootstrap shared by the three services.
 
-`create_server` builds a grpc.aio server with error translation, the standard health service
-and server reflection, binds it and returns the bound port (bind port 0 in tests).
+`create_server` builds a grpc.aio server with request observation (request ids, metrics, log
+lines: `shopmesh.observe`), error translation, the standard health service and server
+reflection, binds it and returns the bound port (bind port 0 in tests).
 `serve` runs a service's whole life: listen, open the store, report SERVING, and on SIGTERM
 or SIGINT report NOT_SERVING and stop gracefully before closing the store.
 """
@@ -9,7 +10,7 @@ or SIGINT report NOT_SERVING and stop gracefully before closing the store.
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,9 +18,11 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from shopmesh import faults
+from shopmesh import faults, metrics
 from shopmesh.grpc_errors import ErrorTranslator
 from shopmesh.kafka import KafkaSettings
+from shopmesh.logs import configure_logging
+from shopmesh.observe import RequestObserver
 from shopmesh.relay import OutboxRelay
 from shopmesh.settings import ServiceSettings
 
@@ -50,7 +53,8 @@ def create_server(
     domain: str,
 ) -> Served:
     server = grpc.aio.server(
-        interceptors=[ErrorTranslator(domain)],
+        # The observer first (outermost), so that it sees the status ErrorTranslator sets.
+        interceptors=[RequestObserver(), ErrorTranslator(domain)],
         # Clients reconnect now and then, and so re-resolve and find new replicas.
         options=[
             ("grpc.max_connection_age_ms", 300_000),
@@ -95,17 +99,15 @@ async def serve(
     await stopping.wait()
     log.info("stopping: NOT_SERVING, draining for up to %.1fs", grace_s)
     await served.health.enter_graceful_shutdown()
+    await served.server.stop(grace_s)
+    # Background work outlives the calls it may finish (e.g. checkout's phase two), and may
+    # use the store a last time as it stops.
     for task in tasks:
         task.cancel()
-    await served.server.stop(grace_s)
+    if tasks:
+        await asyncio.wait(tasks, timeout=grace_s)
     await store.close()
     log.info("stopped")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 async def run_service(
@@ -114,17 +116,29 @@ async def run_service(
     register: Callable[[grpc.aio.Server], None],
     store: Store,
     background: list[Callable[[], Awaitable[None]]] = (),
+    gauges: Sequence[metrics.StoreGauge] = (metrics.OUTBOX_BACKLOG,),
 ) -> None:
     """What every service's `__main__` does once it has wired its store and API: serve, and
-    run the background work (the outbox relay always, when Kafka is configured)."""
-    configure_logging(settings.log_level)
+    run the background work (the outbox relay always, when Kafka is configured); metrics on
+    METRICS_ADDR, the store's `gauges` read at each scrape."""
+    configure_logging(settings.service, settings.log_level, settings.log_format)
     faults.arm(settings.fault_point)
+    metrics.initialise(settings.service)
+    metrics.REGISTRY.register(
+        metrics.StoreGauges(settings.service, store, gauges, asyncio.get_running_loop())
+    )
+    metrics_server = metrics.serve_metrics(settings.metrics_addr)
     served = create_server(
         settings.listen_addr, service_name, register, domain=f"{settings.service}.shopmesh"
     )
     kafka = KafkaSettings.from_env(settings.service)
     if kafka.enabled:
-        background = [*background, OutboxRelay(store, kafka).run]
+        background = [*background, OutboxRelay(store, kafka, service=settings.service).run]
     else:
         log.warning("KAFKA_BOOTSTRAP_SERVERS is not set: audit events wait in the outbox")
-    await serve(served, store, grace_s=settings.grace_s, background=background)
+    try:
+        await serve(served, store, grace_s=settings.grace_s, background=background)
+    finally:
+        if metrics_server is not None:
+            await asyncio.to_thread(metrics_server.shutdown)
+            metrics_server.server_close()

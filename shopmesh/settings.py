@@ -24,6 +24,11 @@ def env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
+# Where each service serves Prometheus metrics by default (METRICS_ADDR); the local stack
+# (shopmesh.devstack) uses the same defaults.
+DEFAULT_METRICS_PORTS = {"stock": 9101, "payment": 9102, "order": 9103}
+
+
 def data_dir() -> pathlib.Path:
     """Where the embedded stores keep their files (SHOP_DATA_DIR, default ./data)."""
     return pathlib.Path(env_str("SHOP_DATA_DIR", "data")).resolve()
@@ -44,6 +49,12 @@ class ServiceSettings:
             raise SystemExit("SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
         self.grace_s = env_float("SHUTDOWN_GRACE_S", 5.0)
         self.log_level = env_str("LOG_LEVEL", "INFO")
+        # json (one object per line, for log collectors) or text (for people).
+        self.log_format = env_str("LOG_FORMAT", "json").lower()
+        # HOST:PORT of this process's /metrics; "off" serves none.
+        self.metrics_addr = env_str(
+            "METRICS_ADDR", f"127.0.0.1:{DEFAULT_METRICS_PORTS.get(service, 9100)}"
+        )
         self.rpc_timeout_s = env_float("RPC_TIMEOUT_S", 2.0)
         # Participants: how long a reservation may stay HELD before asking the coordinator.
         self.reservation_timeout_s = env_float("RESERVATION_TIMEOUT_S", 15.0)

@@ -13,6 +13,7 @@ instead of deadlocking on a shared-to-exclusive lock upgrade and aborting each o
 """
 
 import asyncio
+import contextvars
 import copy
 import logging
 import os
@@ -27,7 +28,7 @@ from google.cloud import spanner
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.pool import BurstyPool
 
-from shopmesh.errors import Aborted
+from shopmesh.errors import Aborted, ShopError
 from shopmesh.settings import env_int, env_str
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,16 @@ class SpannerStore(Generic[R]):
                 "STORE_CONTENTION", f"the transaction kept aborting; nothing changed ({error})"
             ) from error
 
+    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | ShopError]:
+        """Each work in a transaction of its own, concurrently: a ShopError is its result."""
+        results = await asyncio.gather(
+            *(self.transact(work) for work in works), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, ShopError):
+                raise result
+        return results
+
     def _in_transaction(self, txn, work: Callable[[R], T]) -> T:
         return work(self._repository(txn, True))
 
@@ -207,7 +218,11 @@ class SpannerStore(Generic[R]):
             await self.transact(lambda repo, chunk=chunk: put(repo, chunk))
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        # In the caller's context, so that the work's log lines and events name its request.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, context.run, fn, *args
+        )
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:

@@ -48,6 +48,12 @@ class SpannerReservations:
         )
         return [row[0] for row in rows]
 
+    def held_reservations(self) -> int:
+        """How many are HELD now (HeldSince is set exactly while HELD)."""
+        hint = f"@{{FORCE_INDEX=ReservationsByHeldSince, {NULL_FILTERED_OK}}}"
+        sql = f"SELECT COUNT(*) FROM Reservations{hint} WHERE HeldSince IS NOT NULL"
+        return self.query(sql)[0][0]
+
     def reservations_for(self, subject: str) -> list[Reservation]:
         return [
             _reservation(row)

@@ -12,12 +12,15 @@ WAL is written before COMMIT returns); synchronous=FULL also survives power loss
 """
 
 import asyncio
+import contextvars
 import logging
 import pathlib
 import sqlite3
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
+
+from shopmesh.errors import ShopError
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,11 @@ class SqliteStore(Generic[R]):
         """Run `work` in one write transaction; an exception rolls everything back."""
         return await self._run(self._in_transaction, "BEGIN IMMEDIATE", work)
 
+    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | ShopError]:
+        """Run each work as if in a write transaction of its own: a ShopError undoes that work
+        alone and is its result. All commit together, in one sync to disk."""
+        return await self._run(self._each_in_transaction, works)
+
     async def read(self, work: Callable[[R], T]) -> T:
         """Run `work` against one consistent snapshot."""
         return await self._run(self._in_transaction, "BEGIN", work)
@@ -78,7 +86,11 @@ class SqliteStore(Generic[R]):
         await self.transact(work)
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        # In the caller's context, so that the work's log lines and events name its request.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, context.run, fn, *args
+        )
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,4 +112,21 @@ class SqliteStore(Generic[R]):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        return result
+
+    def _each_in_transaction(self, works: list[Callable[[R], T]]) -> list[T | ShopError]:
+        def each(repo: R) -> list[T | ShopError]:
+            return [self._isolated(repo, work) for work in works]
+
+        return self._in_transaction("BEGIN IMMEDIATE", each)
+
+    def _isolated(self, repo: R, work: Callable[[R], T]) -> T | ShopError:
+        self._conn.execute("SAVEPOINT work")
+        try:
+            result = work(repo)
+        except ShopError as refusal:
+            self._conn.execute("ROLLBACK TO work")
+            self._conn.execute("RELEASE work")
+            return refusal
+        self._conn.execute("RELEASE work")
         return result

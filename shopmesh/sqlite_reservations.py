@@ -57,6 +57,11 @@ class SqliteReservations:
         )
         return [row[0] for row in rows]
 
+    def held_reservations(self) -> int:
+        """How many are HELD now (the partial index counts them)."""
+        sql = "SELECT COUNT(*) FROM reservations WHERE state = 'HELD'"
+        return self._conn.execute(sql).fetchone()[0]
+
     def reservations_for(self, subject: str) -> list[Reservation]:
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM reservations WHERE subject = ?", (subject,)

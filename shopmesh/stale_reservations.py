@@ -10,8 +10,10 @@ from collections.abc import Callable
 from functools import partial
 
 from shop.order.v1 import order_pb2, order_pb2_grpc
+from shopmesh import request_context
 from shopmesh.clients import call, open_channel
 from shopmesh.errors import ShopError
+from shopmesh.metrics import recovery_action
 
 log = logging.getLogger(__name__)
 ORDER_SERVICE = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
@@ -53,10 +55,12 @@ class StaleReservationResolver:
         cutoff = time.time() - self._hold_timeout_s
         stale = await self._store.read(lambda repo: repo.held_since_before(cutoff, BATCH))
         for txn_id in stale:
-            await self._resolve(txn_id)
+            with request_context.detached(txn_id):
+                await self.resolve(txn_id)
         return len(stale)
 
-    async def _resolve(self, txn_id: str) -> None:
+    async def resolve(self, txn_id: str) -> None:
+        """Ask the coordinator for the transaction's outcome and apply it, if decided."""
         try:
             reply = await call(
                 self._coordinator.GetCheckoutOutcome,
@@ -67,14 +71,17 @@ class StaleReservationResolver:
         except Exception as error:
             # One transaction the coordinator cannot answer for must not hold up the others.
             log.warning("cannot learn the outcome of %s: %r", txn_id, error)
+            recovery_action("stale_unanswered")
             return
         if reply.outcome == order_pb2.CHECKOUT_OUTCOME_COMMITTED:
             apply = self._commit
         elif reply.outcome == order_pb2.CHECKOUT_OUTCOME_ABORTED:
             apply = self._cancel
         else:
+            recovery_action("stale_undecided")
             return
-        log.info("stale reservation %s: coordinator says %s", txn_id, reply.outcome)
+        recovery_action("stale_commit" if apply is self._commit else "stale_cancel")
+        log.info("reservation %s: coordinator says %s", txn_id, reply.outcome)
         try:
             await self._store.transact(partial(apply, txn_id=txn_id, now=time.time()))
         except ShopError as error:

@@ -3,6 +3,7 @@
 import asyncio
 
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
+from shopmesh import metrics
 from shopmesh.server import run_service
 from shopmesh.settings import ServiceSettings
 from shopmesh.stale_reservations import StaleReservationResolver
@@ -31,6 +32,7 @@ async def main() -> None:
         lambda server: stock_pb2_grpc.add_StockServiceServicer_to_server(api, server),
         store,
         background=[resolver.run],
+        gauges=[metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD],
     )
 
 

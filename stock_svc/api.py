@@ -49,16 +49,19 @@ class StockApi(ReservationEndpoints, stock_pb2_grpc.StockServiceServicer):
     async def ReserveStock(
         self, request: pb.ReserveStockRequest, context
     ) -> pb.ReserveStockResponse:
+        reservation = await self._store.transact(self._reserve(request, time.time()))
+        faults.crash_point("reserve.after_commit")
+        return pb.ReserveStockResponse(state=self.state(reservation))
+
+    async def BatchReserveStock(
+        self, request: pb.BatchReserveStockRequest, context
+    ) -> pb.BatchReserveStockResponse:
+        results = await self.reserve_each(request.requests, self._reserve, pb.ReserveStockResult)
+        return pb.BatchReserveStockResponse(results=results)
+
+    @staticmethod
+    def _reserve(request: pb.ReserveStockRequest, now: float) -> partial:
         lines: dict[str, int] = {}
         for line in request.lines:
             lines[line.item_id] = lines.get(line.item_id, 0) + line.quantity
-        reservation = await self._store.transact(
-            partial(
-                inventory.reserve_stock,
-                txn_id=request.transaction_id,
-                lines=lines,
-                now=time.time(),
-            )
-        )
-        faults.crash_point("reserve.after_commit")
-        return pb.ReserveStockResponse(state=self.state(reservation))
+        return partial(inventory.reserve_stock, txn_id=request.transaction_id, lines=lines, now=now)

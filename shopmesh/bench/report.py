@@ -104,6 +104,9 @@ def print_summary(result: dict, out: pathlib.Path) -> None:
         f"generator during the load: {during['processes_cpu_cores']} cores, "
         f"{during['cpu_ms_per_request']} ms CPU per request"
     )
+    if result.get("stack_cpu_cores"):
+        used = ", ".join(f"{name} {cores}" for name, cores in result["stack_cpu_cores"].items())
+        print(f"stack CPU (cores): {used}; {result['stack_cpu_ms_per_checkout']} ms per checkout")
     check = result["consistency"]
     verdict = "passed" if check["passed"] else f"FAILED, {check['violations']} violations"
     print(

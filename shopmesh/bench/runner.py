@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 
 from shopmesh.bench import consistency, report
+from shopmesh.bench.cpu import CpuMeter
 from shopmesh.bench.dataset import initialise
 from shopmesh.bench.drive import Run, drive
 from shopmesh.bench.load import NO_ANSWER, LoadSpec, Sample, event_loop_name, run_async
@@ -106,12 +107,15 @@ def run(settings: Settings) -> int:
         init = initialise(shop.url, settings)
         capacity = calibrate(shop.url, settings)
         print(f"load: {describe_load(settings)}", flush=True)
+        pids = {n: p.pid for n, p in shop.stack.processes.items()} if shop.stack else {}
+        meter = CpuMeter(pids) if pids else None
         load = drive(checkout_load(shop.url, settings), settings.processes, settings.warmup, "load")
+        stack_cpu = meter.cores() if meter else None
         check = run_async(
             consistency.check(shop.url, load.samples, settings.stock, settings.credit)
         )
         exited = shop.stack.exited() if shop.stack else []
-        result = build_report(settings, shop, init, capacity, load, check, exited)
+        result = build_report(settings, shop, init, capacity, load, check, exited, stack_cpu)
         shop.failed = not result["passed"]
     report.write(result, settings.out)
     report.print_summary(result, settings.out)
@@ -140,7 +144,15 @@ def failures(samples: list[Sample], check: dict, exited: list[str]) -> list[str]
     return found
 
 
-def build_report(settings, shop, init, capacity, load: Run, check, exited) -> dict:
+def cpu_per_checkout(stack_cpu: dict | None, load: Run, settings: Settings) -> float | None:
+    successes = status_counts(load.samples).get("200", 0)
+    if not stack_cpu or not successes:
+        return None
+    cpu_seconds = sum(stack_cpu.values()) * (settings.warmup + settings.duration)
+    return round(1000 * cpu_seconds / successes, 2)
+
+
+def build_report(settings, shop, init, capacity, load: Run, check, exited, stack_cpu) -> dict:
     problems = failures(load.samples, check, exited)
     return {
         "command": report.command_line(),
@@ -156,6 +168,10 @@ def build_report(settings, shop, init, capacity, load: Run, check, exited) -> di
         "init_seconds": init,
         "generator_capacity": capacity,
         "generator_during_load": generator_cpu(load),
+        # Local stack only: cores each process used during the load (warmup included), and
+        # the stack's CPU per successful checkout: a figure that noisy neighbours disturb less.
+        "stack_cpu_cores": stack_cpu,
+        "stack_cpu_ms_per_checkout": cpu_per_checkout(stack_cpu, load, settings),
         **summarize(load.samples, settings.warmup, settings.duration),
         "consistency": check,
         "passed": not problems,

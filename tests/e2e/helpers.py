@@ -1,8 +1,11 @@
 """One small call per REST endpoint, and the checks every e2e test makes on answers."""
 
+import json
 import uuid
 
 import httpx
+
+from shopmesh.devstack import Stack
 
 MAX_INT32 = 2**31 - 1
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -11,6 +14,19 @@ ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 def missing_id() -> str:
     """An id no store knows."""
     return f"missing-{uuid.uuid4()}"
+
+
+def log_records(stack: Stack, service: str) -> list[dict]:
+    """The service's JSON log lines so far (lines that are not JSON, e.g. from grpc's C core,
+    are left out)."""
+    records = []
+    for line in stack.log_path(service).read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass  # a line still being written
+    return records
 
 
 def describe(response: httpx.Response) -> str:

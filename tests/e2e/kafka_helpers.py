@@ -17,6 +17,7 @@ from shopmesh.devstack import ROOT, SERVICES, Stack
 from shopmesh.kafka import KafkaSettings, start_producer
 
 from .checkout_helpers import Shop, outcome, send_all
+from .helpers import log_records
 
 # The changes a workload's answers say exactly how many of to expect. Reservations are left
 # out: an aborted checkout may or may not have held credit before it gave it back.
@@ -73,9 +74,12 @@ def wait_settled(stack: Stack, timeout_s: float = 60) -> None:
 
 
 def relay_failures(stack: Stack, service: str) -> int:
-    """How many times the service's outbox relay has failed to publish (from its log)."""
-    log = stack.log_path(service).read_text(errors="replace")
-    return log.count("WARNING shopmesh.relay:")
+    """How many times the service's outbox relay has failed to publish (from its JSON log)."""
+    return sum(
+        1
+        for line in log_records(stack, service)
+        if line.get("level") == "WARNING" and line.get("logger") == "shopmesh.relay"
+    )
 
 
 def kafka_settings(stack: Stack) -> KafkaSettings:

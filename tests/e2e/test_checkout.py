@@ -2,13 +2,19 @@
 
 import asyncio
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 
+import grpc
 import httpx
 import pytest
+from google.cloud.spanner_v1 import param_types
+from spanner_support import SpannerEmulator
 
+from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shopmesh.devstack import Stack
+from shopmesh.spanner import client_for
 
 from .checkout_helpers import (
     Shop,
@@ -19,6 +25,8 @@ from .checkout_helpers import (
     refused,
     send_all,
 )
+from .kafka_helpers import query
+from .test_operability import refusal
 
 pytestmark = pytest.mark.e2e
 
@@ -188,3 +196,141 @@ def test_checkout_works_as_soon_as_a_participant_is_back(own_stack: Stack):
         own_stack.wait_serving("payment")
         ok(shop.checkout(w.order))
         assert (shop.stock(w.a), shop.stock(w.b), shop.credit(w.user)) == (5, 9, 80)
+
+
+# --- phase two after the answer: the decision reaches the participants in batches -----------
+
+
+def reservation_state(stack: Stack, service: str, txn_id: str) -> str | None:
+    """The participant's record of the transaction, read from its store (None: none)."""
+    env = stack.config.env
+    if env.get("SHOP_STORE") != "spanner":
+        rows = query(stack, service, "SELECT state FROM reservations WHERE txn_id = ?", (txn_id,))
+    else:
+        emulator = SpannerEmulator(
+            env["SPANNER_EMULATOR_HOST"], env["SPANNER_PROJECT"], env["SPANNER_INSTANCE"]
+        )
+        settings = emulator.settings(service, env["SPANNER_DATABASE_PREFIX"])
+        database = client_for(settings).instance(settings.instance).database(settings.database)
+        with database.snapshot() as snapshot:
+            rows = list(
+                snapshot.execute_sql(
+                    "SELECT State FROM Reservations WHERE TxnId = @txn_id",
+                    params={"txn_id": txn_id},
+                    param_types={"txn_id": param_types.STRING},
+                )
+            )
+    return rows[0][0] if rows else None
+
+
+def test_right_after_checkout_the_order_is_paid_everywhere_and_then_committed(
+    stack: Stack, shop: Shop
+):
+    w = make_world(shop)
+    txn_id = ok(shop.checkout(w.order))["transaction_id"]
+
+    # At once, whether or not the commit has reached payment yet: the checkout owns the
+    # payment, the order reads as paid, and the stock and credit are gone.
+    refused(shop.http.post(f"/payment/cancel/{w.user}/{w.order}"), "PAYMENT_OWNED_BY_CHECKOUT")
+    assert ok(shop.http.get(f"/payment/status/{w.user}/{w.order}")) == {"paid": True}
+    assert (shop.stock(w.a), shop.stock(w.b), shop.credit(w.user)) == (5, 9, 80)
+    assert shop.find(w.order)["paid"] is True
+
+    deadline = time.monotonic() + 10
+    states: dict[str, str | None] = {}
+    while time.monotonic() < deadline:
+        states = {s: reservation_state(stack, s, txn_id) for s in ("stock", "payment")}
+        if states == {"stock": "COMMITTED", "payment": "COMMITTED"}:
+            break
+        time.sleep(0.2)
+    assert states == {"stock": "COMMITTED", "payment": "COMMITTED"}
+    assert (shop.stock(w.a), shop.stock(w.b), shop.credit(w.user)) == (5, 9, 80)
+    refused(shop.http.post(f"/payment/cancel/{w.user}/{w.order}"), "PAYMENT_OWNED_BY_CHECKOUT")
+
+
+def _settle(stub, *settlements: tuple[str, int]) -> list[tuple[str, int, str]]:
+    request = stock_pb2.SettleReservationsRequest(
+        settlements=[stock_pb2.Settlement(transaction_id=t, decision=d) for t, d in settlements]
+    )
+    reply = stub.SettleReservations(request, timeout=30)
+    return [(r.transaction_id, r.state, r.refusal_reason) for r in reply.results]
+
+
+def test_settle_reservations_over_grpc(stack: Stack):
+    COMMIT, CANCEL = stock_pb2.SETTLEMENT_DECISION_COMMIT, stock_pb2.SETTLEMENT_DECISION_CANCEL
+    COMMITTED = stock_pb2.RESERVATION_STATE_COMMITTED
+    CANCELLED = stock_pb2.RESERVATION_STATE_CANCELLED
+    NONE = stock_pb2.RESERVATION_STATE_UNSPECIFIED
+    INVALID = grpc.StatusCode.INVALID_ARGUMENT
+    t = {name: f"{name}-{uuid.uuid4()}" for name in ("commit", "cancel", "unknown", "late", "x")}
+
+    with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
+        stock = stock_pb2_grpc.StockServiceStub(channel)
+        item = stock.CreateItem(stock_pb2.CreateItemRequest(price=5), timeout=30).item_id
+        stock.AddStock(stock_pb2.AddStockRequest(item_id=item, amount=10), timeout=30)
+
+        def reserve(txn_id: str, quantity: int) -> None:
+            line = stock_pb2.ReservationLine(item_id=item, quantity=quantity)
+            request = stock_pb2.ReserveStockRequest(transaction_id=txn_id, lines=[line])
+            stock.ReserveStock(request, timeout=30)
+
+        def units() -> int:
+            return stock.FindItem(stock_pb2.FindItemRequest(item_id=item), timeout=30).stock
+
+        reserve(t["commit"], 2)
+        reserve(t["cancel"], 3)
+        assert units() == 5
+
+        # Each settlement applies or is refused on its own, in the order of the request.
+        assert _settle(
+            stock,
+            (t["commit"], COMMIT),
+            (t["cancel"], CANCEL),
+            (t["unknown"], COMMIT),
+            (t["late"], CANCEL),
+            (t["commit"], CANCEL),
+        ) == [
+            (t["commit"], COMMITTED, ""),
+            (t["cancel"], CANCELLED, ""),
+            (t["unknown"], NONE, "RESERVATION_NOT_FOUND"),
+            (t["late"], CANCELLED, ""),
+            (t["commit"], NONE, "TRANSACTION_COMMITTED"),
+        ]
+        assert units() == 8
+        # The cancel of a reservation not seen yet left a tombstone: its reserve is refused.
+        late = stock_pb2.ReserveStockRequest(
+            transaction_id=t["late"], lines=[stock_pb2.ReservationLine(item_id=item, quantity=1)]
+        )
+        assert refusal(stock.ReserveStock, late) == (
+            grpc.StatusCode.ABORTED,
+            "TRANSACTION_CANCELLED",
+            "stock",
+        )
+        assert units() == 8
+
+        # One settlement without a decision refuses the whole call: x stays HELD.
+        reserve(t["x"], 1)
+        undecided = stock_pb2.SettleReservationsRequest(
+            settlements=[
+                stock_pb2.Settlement(transaction_id=t["x"], decision=COMMIT),
+                stock_pb2.Settlement(transaction_id=t["unknown"]),
+            ]
+        )
+        assert refusal(stock.SettleReservations, undecided) == (
+            INVALID,
+            "INVALID_DECISION",
+            "stock",
+        )
+        assert _settle(stock, (t["x"], CANCEL)) == [(t["x"], CANCELLED, "")]
+        assert units() == 8
+
+        # More than 1000 settlements: refused whole, no tombstone left behind.
+        fresh = [f"fresh-{i}-{uuid.uuid4()}" for i in range(1001)]
+        too_many = stock_pb2.SettleReservationsRequest(
+            settlements=[stock_pb2.Settlement(transaction_id=f, decision=CANCEL) for f in fresh]
+        )
+        assert refusal(stock.SettleReservations, too_many) == (INVALID, "INVALID_COUNT", "stock")
+        reserve(fresh[0], 1)
+        assert units() == 7
+        assert _settle(stock, (fresh[0], CANCEL)) == [(fresh[0], CANCELLED, "")]
+        assert units() == 8

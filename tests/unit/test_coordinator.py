@@ -71,10 +71,50 @@ class FakePeers:
         self.reserves.append(("payment", txn_id, user_id, order_id, amount))
         await self._answer("payment", timeout_s)
 
+    async def reserve_stock_many(self, reservations: list, timeout_s: float) -> list:
+        return await self._each(self.reserve_stock, reservations, timeout_s)
+
+    async def reserve_credit_many(self, reservations: list, timeout_s: float) -> list:
+        return await self._each(self.reserve_credit, reservations, timeout_s)
+
+    @staticmethod
+    async def _each(reserve, reservations: list, timeout_s: float) -> list:
+        """Each reservation as the single call would go, refusals as results."""
+        results = await asyncio.gather(
+            *(reserve(*args, timeout_s) for args in reservations), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, ShopError):
+                raise result  # the whole call failed
+        return results
+
     async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
         self.settles.append((peer, txn_id, commit))
         if self.settle_error[peer] is not None:
             raise self.settle_error[peer]
+
+    async def settle_many(self, peer: str, decisions: list[tuple[str, bool]]) -> dict[str, str]:
+        refusals = {}
+        for txn_id, commit in decisions:
+            try:
+                await self.settle(peer, txn_id, commit)
+                refusals[txn_id] = ""
+            except ShopError as error:
+                if error.reason == "DEPENDENCY_UNAVAILABLE":
+                    raise  # the whole call failed
+                refusals[txn_id] = error.reason
+        return refusals
+
+
+class SettlingCoordinator(CheckoutCoordinator):
+    """Checkout answers once its decision is logged and sends it to the participants after;
+    these tests look at what was sent, so each checkout here waits for that too."""
+
+    async def checkout(self, order_id: str) -> CheckoutTxn | Order:
+        try:
+            return await super().checkout(order_id)
+        finally:
+            await self.settler.flush()
 
 
 async def _open(path: pathlib.Path) -> SqliteStore:
@@ -102,14 +142,14 @@ def peers() -> FakePeers:
 
 @pytest.fixture
 def coordinator(store: SqliteStore, peers: FakePeers) -> CheckoutCoordinator:
-    return CheckoutCoordinator(store, peers, timeout_s=5.0, lease_s=10.0)
+    return SettlingCoordinator(store, peers, timeout_s=5.0, lease_s=10.0)
 
 
 @pytest.fixture
 def fast(store: SqliteStore) -> tuple[CheckoutCoordinator, FakePeers]:
     """A coordinator whose deadline (0.3 s) and lease (0.5 s) pass while a test sleeps."""
     peers = FakePeers(timeout_s=0.05)
-    return CheckoutCoordinator(store, peers, timeout_s=0.3, lease_s=0.5), peers
+    return SettlingCoordinator(store, peers, timeout_s=0.3, lease_s=0.5), peers
 
 
 PAST_THE_LEASE_S = 0.6
@@ -281,8 +321,8 @@ async def test_two_processes_on_one_file_charge_once(tmp_path, store):
         peers_a, peers_b = FakePeers(), FakePeers()
         for peers in (peers_a, peers_b):
             peers.reserve_delay = {"stock": 0.05, "payment": 0.05}
-        a = CheckoutCoordinator(store, peers_a, timeout_s=5.0, lease_s=10.0)
-        b = CheckoutCoordinator(other_store, peers_b, timeout_s=5.0, lease_s=10.0)
+        a = SettlingCoordinator(store, peers_a, timeout_s=5.0, lease_s=10.0)
+        b = SettlingCoordinator(other_store, peers_b, timeout_s=5.0, lease_s=10.0)
 
         results = await asyncio.gather(
             *(coordinator.checkout("o1") for _ in range(3) for coordinator in (a, b))

@@ -86,6 +86,11 @@ class PaymentServiceStub:
                 request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditRequest.SerializeToString,
                 response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditResponse.FromString,
                 _registered_method=True)
+        self.BatchReserveCredit = channel.unary_unary(
+                '/shop.payment.v1.PaymentService/BatchReserveCredit',
+                request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.BatchReserveCreditRequest.SerializeToString,
+                response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.BatchReserveCreditResponse.FromString,
+                _registered_method=True)
         self.CommitReservation = channel.unary_unary(
                 '/shop.payment.v1.PaymentService/CommitReservation',
                 request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationRequest.SerializeToString,
@@ -95,6 +100,11 @@ class PaymentServiceStub:
                 '/shop.payment.v1.PaymentService/CancelReservation',
                 request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationRequest.SerializeToString,
                 response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationResponse.FromString,
+                _registered_method=True)
+        self.SettleReservations = channel.unary_unary(
+                '/shop.payment.v1.PaymentService/SettleReservations',
+                request_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.SettleReservationsRequest.SerializeToString,
+                response_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.SettleReservationsResponse.FromString,
                 _registered_method=True)
 
 
@@ -174,6 +184,15 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchReserveCredit(self, request, context):
+        """Checkout, phase one for many transactions at once: each reservation succeeds or is
+        refused on its own, exactly as ReserveCredit would answer it, and all that succeed are
+        committed together. Called by the order service only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CommitReservation(self, request, context):
         """Checkout, phase two: makes a reservation final. Idempotent; TRANSACTION_CANCELLED after
         a cancel (nothing changes).
@@ -185,6 +204,15 @@ class PaymentServiceServicer:
     def CancelReservation(self, request, context):
         """Checkout, phase two: releases a reservation, or records the cancellation of one not seen
         yet so that a late reserve is refused. Idempotent; TRANSACTION_COMMITTED after a commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SettleReservations(self, request, context):
+        """Checkout, phase two for many transactions at once: commits or cancels each as
+        CommitReservation and CancelReservation would, in one local transaction. Each settlement
+        succeeds or is refused on its own; a refusal is reported in its result, not as an error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -238,6 +266,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditRequest.FromString,
                     response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.ReserveCreditResponse.SerializeToString,
             ),
+            'BatchReserveCredit': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchReserveCredit,
+                    request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.BatchReserveCreditRequest.FromString,
+                    response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.BatchReserveCreditResponse.SerializeToString,
+            ),
             'CommitReservation': grpc.unary_unary_rpc_method_handler(
                     servicer.CommitReservation,
                     request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.CommitReservationRequest.FromString,
@@ -247,6 +280,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.CancelReservation,
                     request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationRequest.FromString,
                     response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationResponse.SerializeToString,
+            ),
+            'SettleReservations': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleReservations,
+                    request_deserializer=shop_dot_payment_dot_v1_dot_payment__pb2.SettleReservationsRequest.FromString,
+                    response_serializer=shop_dot_payment_dot_v1_dot_payment__pb2.SettleReservationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -510,6 +548,33 @@ class PaymentService:
             _registered_method=True)
 
     @staticmethod
+    def BatchReserveCredit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.payment.v1.PaymentService/BatchReserveCredit',
+            shop_dot_payment_dot_v1_dot_payment__pb2.BatchReserveCreditRequest.SerializeToString,
+            shop_dot_payment_dot_v1_dot_payment__pb2.BatchReserveCreditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CommitReservation(request,
             target,
             options=(),
@@ -553,6 +618,33 @@ class PaymentService:
             '/shop.payment.v1.PaymentService/CancelReservation',
             shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationRequest.SerializeToString,
             shop_dot_payment_dot_v1_dot_payment__pb2.CancelReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleReservations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.payment.v1.PaymentService/SettleReservations',
+            shop_dot_payment_dot_v1_dot_payment__pb2.SettleReservationsRequest.SerializeToString,
+            shop_dot_payment_dot_v1_dot_payment__pb2.SettleReservationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

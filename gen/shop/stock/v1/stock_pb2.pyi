@@ -1,4 +1,5 @@
 from google.api import annotations_pb2 as _annotations_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -14,10 +15,19 @@ class ReservationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESERVATION_STATE_HELD: _ClassVar[ReservationState]
     RESERVATION_STATE_COMMITTED: _ClassVar[ReservationState]
     RESERVATION_STATE_CANCELLED: _ClassVar[ReservationState]
+
+class SettlementDecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SETTLEMENT_DECISION_UNSPECIFIED: _ClassVar[SettlementDecision]
+    SETTLEMENT_DECISION_COMMIT: _ClassVar[SettlementDecision]
+    SETTLEMENT_DECISION_CANCEL: _ClassVar[SettlementDecision]
 RESERVATION_STATE_UNSPECIFIED: ReservationState
 RESERVATION_STATE_HELD: ReservationState
 RESERVATION_STATE_COMMITTED: ReservationState
 RESERVATION_STATE_CANCELLED: ReservationState
+SETTLEMENT_DECISION_UNSPECIFIED: SettlementDecision
+SETTLEMENT_DECISION_COMMIT: SettlementDecision
+SETTLEMENT_DECISION_CANCEL: SettlementDecision
 
 class ReservationLine(_message.Message):
     __slots__ = ("item_id", "quantity")
@@ -40,6 +50,28 @@ class ReserveStockResponse(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     state: ReservationState
     def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
+
+class BatchReserveStockRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[ReserveStockRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[ReserveStockRequest, _Mapping]]] = ...) -> None: ...
+
+class ReserveStockResult(_message.Message):
+    __slots__ = ("transaction_id", "state", "error")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    state: ReservationState
+    error: _status_pb2.Status
+    def __init__(self, transaction_id: _Optional[str] = ..., state: _Optional[_Union[ReservationState, str]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class BatchReserveStockResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ReserveStockResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ReserveStockResult, _Mapping]]] = ...) -> None: ...
 
 class CommitReservationRequest(_message.Message):
     __slots__ = ("transaction_id",)
@@ -64,6 +96,36 @@ class CancelReservationResponse(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     state: ReservationState
     def __init__(self, state: _Optional[_Union[ReservationState, str]] = ...) -> None: ...
+
+class Settlement(_message.Message):
+    __slots__ = ("transaction_id", "decision")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    decision: SettlementDecision
+    def __init__(self, transaction_id: _Optional[str] = ..., decision: _Optional[_Union[SettlementDecision, str]] = ...) -> None: ...
+
+class SettleReservationsRequest(_message.Message):
+    __slots__ = ("settlements",)
+    SETTLEMENTS_FIELD_NUMBER: _ClassVar[int]
+    settlements: _containers.RepeatedCompositeFieldContainer[Settlement]
+    def __init__(self, settlements: _Optional[_Iterable[_Union[Settlement, _Mapping]]] = ...) -> None: ...
+
+class SettlementResult(_message.Message):
+    __slots__ = ("transaction_id", "state", "refusal_reason")
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_REASON_FIELD_NUMBER: _ClassVar[int]
+    transaction_id: str
+    state: ReservationState
+    refusal_reason: str
+    def __init__(self, transaction_id: _Optional[str] = ..., state: _Optional[_Union[ReservationState, str]] = ..., refusal_reason: _Optional[str] = ...) -> None: ...
+
+class SettleReservationsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[SettlementResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[SettlementResult, _Mapping]]] = ...) -> None: ...
 
 class CreateItemRequest(_message.Message):
     __slots__ = ("price",)

@@ -70,6 +70,11 @@ class StockServiceStub:
                 request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockRequest.SerializeToString,
                 response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockResponse.FromString,
                 _registered_method=True)
+        self.BatchReserveStock = channel.unary_unary(
+                '/shop.stock.v1.StockService/BatchReserveStock',
+                request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.BatchReserveStockRequest.SerializeToString,
+                response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.BatchReserveStockResponse.FromString,
+                _registered_method=True)
         self.CommitReservation = channel.unary_unary(
                 '/shop.stock.v1.StockService/CommitReservation',
                 request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationRequest.SerializeToString,
@@ -79,6 +84,11 @@ class StockServiceStub:
                 '/shop.stock.v1.StockService/CancelReservation',
                 request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationRequest.SerializeToString,
                 response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationResponse.FromString,
+                _registered_method=True)
+        self.SettleReservations = channel.unary_unary(
+                '/shop.stock.v1.StockService/SettleReservations',
+                request_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.SettleReservationsRequest.SerializeToString,
+                response_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.SettleReservationsResponse.FromString,
                 _registered_method=True)
 
 
@@ -135,6 +145,15 @@ class StockServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchReserveStock(self, request, context):
+        """Checkout, phase one for many transactions at once: each reservation succeeds or is
+        refused on its own, exactly as ReserveStock would answer it, and all that succeed are
+        committed together. Called by the order service only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CommitReservation(self, request, context):
         """Checkout, phase two: makes a reservation final. Idempotent; TRANSACTION_CANCELLED after
         a cancel (nothing changes).
@@ -146,6 +165,15 @@ class StockServiceServicer:
     def CancelReservation(self, request, context):
         """Checkout, phase two: releases a reservation, or records the cancellation of one not seen
         yet so that a late reserve is refused. Idempotent; TRANSACTION_COMMITTED after a commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SettleReservations(self, request, context):
+        """Checkout, phase two for many transactions at once: commits or cancels each as
+        CommitReservation and CancelReservation would, in one local transaction. Each settlement
+        succeeds or is refused on its own; a refusal is reported in its result, not as an error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,6 +212,11 @@ def add_StockServiceServicer_to_server(servicer, server):
                     request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockRequest.FromString,
                     response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.ReserveStockResponse.SerializeToString,
             ),
+            'BatchReserveStock': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchReserveStock,
+                    request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.BatchReserveStockRequest.FromString,
+                    response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.BatchReserveStockResponse.SerializeToString,
+            ),
             'CommitReservation': grpc.unary_unary_rpc_method_handler(
                     servicer.CommitReservation,
                     request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.CommitReservationRequest.FromString,
@@ -193,6 +226,11 @@ def add_StockServiceServicer_to_server(servicer, server):
                     servicer.CancelReservation,
                     request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationRequest.FromString,
                     response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationResponse.SerializeToString,
+            ),
+            'SettleReservations': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleReservations,
+                    request_deserializer=shop_dot_stock_dot_v1_dot_stock__pb2.SettleReservationsRequest.FromString,
+                    response_serializer=shop_dot_stock_dot_v1_dot_stock__pb2.SettleReservationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -374,6 +412,33 @@ class StockService:
             _registered_method=True)
 
     @staticmethod
+    def BatchReserveStock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.stock.v1.StockService/BatchReserveStock',
+            shop_dot_stock_dot_v1_dot_stock__pb2.BatchReserveStockRequest.SerializeToString,
+            shop_dot_stock_dot_v1_dot_stock__pb2.BatchReserveStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CommitReservation(request,
             target,
             options=(),
@@ -417,6 +482,33 @@ class StockService:
             '/shop.stock.v1.StockService/CancelReservation',
             shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationRequest.SerializeToString,
             shop_dot_stock_dot_v1_dot_stock__pb2.CancelReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleReservations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.stock.v1.StockService/SettleReservations',
+            shop_dot_stock_dot_v1_dot_stock__pb2.SettleReservationsRequest.SerializeToString,
+            shop_dot_stock_dot_v1_dot_stock__pb2.SettleReservationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

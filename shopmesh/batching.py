@@ -1,0 +1,73 @@
+"""Natural batching, the group commit of databases: the first request goes out at once, and
+whatever arrives while a batch is underway goes out together in the next one. Under light
+load every batch holds one request (no added latency); under heavy load batches grow, and
+the fixed cost of a call or a commit is shared by many requests.
+"""
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Batcher(Generic[T, R]):
+    """`await submit(item)` is `run_batch([item, ...])[i]`: one result per item, in order, where
+    an exception instance is that item's failure; an exception raised by `run_batch` fails
+    every item of the batch."""
+
+    def __init__(
+        self,
+        run_batch: Callable[[list[T]], Awaitable[Sequence[R | BaseException]]],
+        *,
+        max_batch: int = 500,
+        max_in_flight: int = 1,
+    ) -> None:
+        self._run_batch = run_batch
+        self._max_batch = max_batch
+        self._max_in_flight = max_in_flight
+        self._waiting: list[tuple[T, asyncio.Future]] = []
+        self._in_flight = 0
+        self._tasks: set[asyncio.Task] = set()
+
+    async def submit(self, item: T) -> R:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        self._start_batches()
+        return await future
+
+    def _start_batches(self) -> None:
+        while self._waiting and self._in_flight < self._max_in_flight:
+            batch = self._waiting[: self._max_batch]
+            del self._waiting[: self._max_batch]
+            self._in_flight += 1
+            task = asyncio.create_task(self._run(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[tuple[T, asyncio.Future]]) -> None:
+        try:
+            results = await self._run_batch([item for item, _ in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{len(results)} results for a batch of {len(batch)}")
+        except BaseException as failure:  # noqa: BLE001 - handed to every waiter
+            results = [failure] * len(batch)
+        finally:
+            self._in_flight -= 1
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():  # its waiter gave up (cancelled)
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        self._start_batches()
+
+
+def in_this_context(work: Callable[..., R]) -> Callable[..., R]:
+    """`work` bound to the caller's context variables (its request id, for log lines and
+    events), for when a batch runs it on another task or thread."""
+    return partial(contextvars.copy_context().run, work)
