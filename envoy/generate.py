@@ -12,6 +12,14 @@ and `--upstream <name>=host:port` says where it runs. Two listeners:
 - gRPC (default 127.0.0.1:8081): native gRPC passed through to the same clusters, for
   grpcurl (with the descriptor set) and generated clients.
 
+Only methods with a REST binding (`google.api.http`) are routed, on both listeners: the others
+(ReserveStock, CommitReservation, ...) are for the services among themselves, and the gateway
+answers them 404 (gRPC: UNIMPLEMENTED).
+
+Both listeners limit what one client may do (gateway_limits.py, docs/security.md): body and
+header size, how long a request may take to arrive, how many requests may be in flight to each
+service (429 beyond), and an optional rate limit (429).
+
 The transcoder reads the descriptor set from its file at start. `--embed-descriptor` puts it
 into the config instead (`proto_descriptor_bin`), so the config alone is enough, e.g. as a
 Kubernetes ConfigMap (`make k8s-config`).
@@ -19,10 +27,23 @@ Kubernetes ConfigMap (`make k8s-config`).
 
 import argparse
 import base64
+import dataclasses
 import pathlib
 import sys
 
 import yaml
+from gateway_limits import (
+    JSON_LOCAL_REPLIES,
+    Limits,
+    body_limit,
+    circuit_breakers,
+    connection_limits,
+    overload_manager,
+    path_check,
+    rate_limit,
+    seconds,
+)
+from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -63,6 +84,22 @@ def shop_services(descriptor_set: bytes) -> dict[str, str]:
     return dict(sorted(services.items()))
 
 
+def public_methods(descriptor_set: bytes) -> dict[str, str]:
+    """Map the gRPC path of every shop method with a REST binding to its cluster. Methods
+    without one are internal (the order service's two-phase commit): never routed."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    methods = {}
+    for file in files:
+        if not file.package.startswith(API_PACKAGE_PREFIX):
+            continue
+        for service in file.service:
+            for method in service.method:
+                if method.options.HasExtension(annotations_pb2.http):
+                    path = f"/{file.package}.{service.name}/{method.name}"
+                    methods[path] = file.package.split(".")[1]
+    return dict(sorted(methods.items()))
+
+
 def request_fields(descriptor_set: bytes) -> list[str]:
     """Every field name of every shop request message. The REST API takes all its inputs
     from the path; a query parameter of the same name would silently override the path, so
@@ -94,31 +131,26 @@ def socket_address(address: str) -> dict:
     return {"socket_address": {"address": host, "port_value": port}}
 
 
-def routes(services: dict[str, str], timeout_s: float) -> dict:
+def routes(methods: dict[str, str], timeout_s: float, stream_idle_s: float) -> dict:
+    """One exact route per public method. A route's idle timeout is never shorter than its
+    timeout, so a slow BatchInit ends with the route's 504, not as an idle stream."""
     bulk_s = max(timeout_s, BULK_TIMEOUT_S)
+
+    def route(path: str, cluster: str) -> dict:
+        # (Re)initialising 100,000 rows may take longer than any other call.
+        limit_s = bulk_s if path.rpartition("/")[2].startswith("BatchInit") else timeout_s
+        action = {"cluster": cluster, "timeout": seconds(limit_s)}
+        if limit_s > stream_idle_s:
+            action["idle_timeout"] = seconds(limit_s)
+        return {"match": {"path": path}, "route": action}
+
     return {
         "name": "shop",
         "virtual_hosts": [
             {
                 "name": "shop",
                 "domains": ["*"],
-                "routes": [
-                    # (Re)initialising 100,000 rows may take longer than any other call.
-                    *(
-                        {
-                            "match": {"prefix": f"/{service}/BatchInit"},
-                            "route": {"cluster": cluster, "timeout": f"{bulk_s}s"},
-                        }
-                        for service, cluster in services.items()
-                    ),
-                    *(
-                        {
-                            "match": {"prefix": f"/{service}/"},
-                            "route": {"cluster": cluster, "timeout": f"{timeout_s}s"},
-                        }
-                        for service, cluster in services.items()
-                    ),
-                ],
+                "routes": [route(path, cluster) for path, cluster in methods.items()],
             }
         ],
     }
@@ -151,14 +183,6 @@ def transcoder(
     }
 
 
-# Envoy's own refusals (no such path, a non-numeric path segment) answer JSON like the services.
-JSON_LOCAL_REPLIES = {
-    "body_format": {
-        "json_format": {"code": "%RESPONSE_CODE%", "message": "%LOCAL_REPLY_BODY%"},
-    }
-}
-
-
 def listener(
     name: str, address: str, route_config: dict, http_filters: list[dict], extra: dict
 ) -> dict:
@@ -186,12 +210,13 @@ def listener(
     }
 
 
-def cluster(name: str, address: str) -> dict:
+def cluster(name: str, address: str, limits: Limits) -> dict:
     return {
         "name": name,
         "type": "STRICT_DNS",
         "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "1s",
+        "circuit_breakers": circuit_breakers(limits),
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
                 "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3."
@@ -207,8 +232,7 @@ def cluster(name: str, address: str) -> dict:
 
 
 def build_config(
-    services: dict[str, str],
-    query_fields: list[str],
+    descriptor_set: bytes,
     upstreams: dict[str, str],
     descriptor_path: pathlib.Path,
     *,
@@ -216,25 +240,39 @@ def build_config(
     grpc_addr: str,
     admin_addr: str,
     timeout_s: float,
+    limits: Limits,
 ) -> dict:
+    services = shop_services(descriptor_set)
     missing = sorted(set(services.values()) - set(upstreams))
     if missing:
         raise SystemExit(f"no --upstream for: {', '.join(missing)}")
-    route_config = routes(services, timeout_s)
+    route_config = routes(public_methods(descriptor_set), timeout_s, limits.stream_idle_timeout_s)
+    rest_filters = [
+        *rate_limit(limits),
+        path_check(),
+        body_limit(limits),
+        transcoder(services, descriptor_path, request_fields(descriptor_set)),
+    ]
+    grpc_filters = [*rate_limit(limits), body_limit(limits)]
+    hcm = connection_limits(limits)
     return {
-        "admin": {"address": socket_address(admin_addr)},
+        # Probes and operators still reach the admin when client connections are at the limit.
+        "admin": {"address": socket_address(admin_addr), "ignore_global_conn_limit": True},
+        "overload_manager": overload_manager(limits),
         "static_resources": {
             "listeners": [
                 listener(
                     "rest",
                     rest_addr,
                     route_config,
-                    [transcoder(services, descriptor_path, query_fields)],
-                    {"local_reply_config": JSON_LOCAL_REPLIES},
+                    rest_filters,
+                    {**hcm, "local_reply_config": JSON_LOCAL_REPLIES},
                 ),
-                listener("grpc", grpc_addr, route_config, [], {}),
+                listener("grpc", grpc_addr, route_config, grpc_filters, hcm),
             ],
-            "clusters": [cluster(name, upstreams[name]) for name in sorted(set(services.values()))],
+            "clusters": [
+                cluster(name, upstreams[name], limits) for name in sorted(set(services.values()))
+            ],
         },
     }
 
@@ -292,6 +330,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--grpc-addr", default="127.0.0.1:8081")
     parser.add_argument("--admin-addr", default="127.0.0.1:9901")
     parser.add_argument("--timeout-s", type=float, default=15.0, help="per-request route timeout")
+    for limit in dataclasses.fields(Limits):
+        parser.add_argument(
+            "--" + limit.name.replace("_", "-"),
+            type=type(limit.default),
+            default=limit.default,
+            help=f"{limit.metadata['help']} (default {limit.default})",
+        )
     parser.add_argument(
         "--embed-descriptor",
         action="store_true",
@@ -314,15 +359,18 @@ def main(argv: list[str]) -> None:
     upstreams.update(entry.split("=", 1) for entry in args.upstream)
     descriptor = args.descriptor.resolve()
     descriptor_set = descriptor.read_bytes()
+    limits = Limits(
+        **{field.name: getattr(args, field.name) for field in dataclasses.fields(Limits)}
+    )
     config = build_config(
-        shop_services(descriptor_set),
-        request_fields(descriptor_set),
+        descriptor_set,
         upstreams,
         descriptor,
         rest_addr=args.rest_addr,
         grpc_addr=args.grpc_addr,
         admin_addr=args.admin_addr,
         timeout_s=args.timeout_s,
+        limits=limits,
     )
     if args.embed_descriptor:
         config = embed_descriptor(config, descriptor_set)
