@@ -201,6 +201,9 @@ def listener(
                             "codec_type": "AUTO",
                             "route_config": route_config,
                             "http_filters": [*http_filters, ROUTER],
+                            # Every answer names its request id (x-request-id), which every
+                            # service's log lines carry: `grep <id> run/*.log` follows it.
+                            "always_set_request_id_in_response": True,
                             **extra,
                         },
                     }

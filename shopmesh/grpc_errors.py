@@ -92,8 +92,34 @@ def translate_rpc_error(rpc_error: grpc.aio.AioRpcError, peer: str) -> ShopError
     return error_class(info.reason, rpc_error.details() or info.reason, **dict(info.metadata))
 
 
+class Undecodable:
+    """A request whose bytes do not parse as its message (hand-made calls only: gRPC clients
+    and the gateway send well-formed ones)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+class TolerantDeserializer:
+    """Parses requests like the generated deserializer, but bytes that do not parse become an
+    `Undecodable` instead of an exception (which grpc answers with UNKNOWN, as if the server
+    had failed): the handler refuses them with INVALID_ARGUMENT instead."""
+
+    def __init__(self, deserialize) -> None:
+        self._deserialize = deserialize
+        # The message class, where the generated deserializer is its bound FromString.
+        self.__self__ = getattr(deserialize, "__self__", None)
+
+    def __call__(self, data: bytes):
+        try:
+            return self._deserialize(data)
+        except Exception as error:  # noqa: BLE001 - any parse failure is the caller's
+            return Undecodable(str(error) or type(error).__name__)
+
+
 class ErrorTranslator(grpc.aio.ServerInterceptor):
-    """Turns a ShopError raised by any unary handler into a rich gRPC status."""
+    """Turns a ShopError raised by any unary handler into a rich gRPC status, and a request
+    that does not parse into INVALID_ARGUMENT (INVALID_REQUEST)."""
 
     def __init__(self, domain: str) -> None:
         self._domain = domain
@@ -107,6 +133,10 @@ class ErrorTranslator(grpc.aio.ServerInterceptor):
 
         async def behaviour(request, context: grpc.aio.ServicerContext):
             try:
+                if isinstance(request, Undecodable):
+                    raise errors.InvalidArgument(
+                        "INVALID_REQUEST", f"the request does not parse: {request.problem}"
+                    )
                 return await inner(request, context)
             except ShopError as error:
                 log.debug("%s refused: %r", handler_call_details.method, error)
@@ -117,6 +147,6 @@ class ErrorTranslator(grpc.aio.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=TolerantDeserializer(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )

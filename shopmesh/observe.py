@@ -78,11 +78,12 @@ class _MethodObserver:
 
     def transactions(self, request) -> tuple[str, list[str] | None]:
         """The request's transaction id ("" if none or several) and, for a batch, all of them."""
+        # getattr with defaults: a request that did not parse has no fields.
         if self.single:
-            return getattr(request, TXN_FIELD), None
+            return getattr(request, TXN_FIELD, ""), None
         if not self.batch:
             return "", None
-        ids = [getattr(element, TXN_FIELD) for element in getattr(request, self.batch)]
+        ids = [getattr(element, TXN_FIELD) for element in getattr(request, self.batch, ())]
         return (ids[0] if len(ids) == 1 else ""), ids
 
     def record(self, code: str, elapsed_s: float, batch: list[str] | None) -> None:

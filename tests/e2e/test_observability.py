@@ -188,9 +188,12 @@ def test_one_checkout_is_followed_through_every_service_log_and_its_events(
     own_stack: Stack, own_shop: Shop
 ):
     order = order_for(own_shop, stock=5, credit=10)
-    answer = ok(own_shop.http.post(f"/orders/checkout/{order}"))
+    response = own_shop.http.post(f"/orders/checkout/{order}")
+    answer = ok(response)
     decision, lines = follow(own_stack, order)
 
+    # The gateway tells the client its request id: the one every service logged.
+    assert response.headers["x-request-id"] == decision["request_id"]
     assert decision["service"] == "order"
     assert decision["level"] == "INFO"
     assert decision["message"].endswith(": OK")

@@ -206,6 +206,22 @@ def test_generated_stubs_work_and_errors_carry_error_info(stack: Stack, via: str
         assert stock.FindItem(stock_pb2.FindItemRequest(item_id=item_id), timeout=10).stock == 4
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b"\x0a\x02\xff\xfe", b"\x0a\x05ab", b"\xff\xff\xff"],
+    ids=["bad-utf8", "truncated", "junk"],
+)
+def test_a_request_that_does_not_parse_is_invalid_argument(stack: Stack, raw: bytes):
+    """Hand-made bytes sent straight to a service: INVALID_ARGUMENT, not UNKNOWN."""
+    with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
+        find = channel.unary_unary(
+            "/shop.stock.v1.StockService/FindItem",
+            request_serializer=lambda data: data,
+            response_deserializer=stock_pb2.FindItemResponse.FromString,
+        )
+        assert refusal(find, raw) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST", "stock")
+
+
 # --- the gateway's config ----------------------------------------------------------------------
 
 
