@@ -77,10 +77,13 @@ class Peers:
         )
         return _refusals(reply.results)
 
+    def _participant(self, peer: str):
+        """The generated messages module and the stub of "stock" or "payment"."""
+        return (stock_pb2, self.stock) if peer == "stock" else (payment_pb2, self.payment)
+
     async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
         """Send the decision to one participant: commit or cancel its reservation."""
-        module = stock_pb2 if peer == "stock" else payment_pb2
-        stub = self.stock if peer == "stock" else self.payment
+        module, stub = self._participant(peer)
         if commit:
             method, request = stub.CommitReservation, module.CommitReservationRequest
         else:
@@ -90,8 +93,7 @@ class Peers:
     async def settle_many(self, peer: str, decisions: list[tuple[str, bool]]) -> dict[str, str]:
         """Send many decisions to one participant in one call: (txn_id, commit) each. Returns
         each transaction's refusal reason, "" where the decision was applied."""
-        module = stock_pb2 if peer == "stock" else payment_pb2
-        stub = self.stock if peer == "stock" else self.payment
+        module, stub = self._participant(peer)
         commit, cancel = module.SETTLEMENT_DECISION_COMMIT, module.SETTLEMENT_DECISION_CANCEL
         request = module.SettleReservationsRequest(
             settlements=[

@@ -20,6 +20,7 @@ from order_svc import checkout
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.peers import Peers
 from order_svc.store import OrderStore
+from shopmesh.batching import Batcher
 
 log = logging.getLogger(__name__)
 PARTICIPANTS = ("stock", "payment")
@@ -30,53 +31,34 @@ class Settler:
     def __init__(self, store: OrderStore, peers: Peers, *, max_in_flight: int = 2) -> None:
         self._store = store
         self._peers = peers
-        self._queue: list[CheckoutTxn] = []
-        self._queued = asyncio.Event()
-        self._slots = asyncio.Semaphore(max_in_flight)
-        self._sending: set[asyncio.Task] = set()
+        self._batches = Batcher(self._send, max_batch=MAX_BATCH, max_in_flight=max_in_flight)
 
     def submit(self, txn: CheckoutTxn) -> None:
         """Queue a decided transaction; returns at once."""
-        self._queue.append(txn)
-        self._queued.set()
+        self._batches.add(txn)
 
     async def run(self, stop_grace_s: float = 2.0) -> None:
-        """Send batches until cancelled; then, for up to `stop_grace_s`, what is queued (a
-        process that stops leaves no more than it must to recovery)."""
+        """Batches go out by themselves; this waits to be cancelled and then, for up to
+        `stop_grace_s`, for what is queued (a process that stops leaves no more than it must
+        to recovery)."""
         try:
-            while True:
-                await self._queued.wait()
-                await self._slots.acquire()
-                self._start(self._take())
+            await asyncio.Event().wait()
         finally:
             with contextlib.suppress(Exception, asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self.flush(), stop_grace_s)
 
-    def _take(self) -> list[CheckoutTxn]:
-        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-        if not self._queue:
-            self._queued.clear()
-        return batch
-
-    def _start(self, batch: list[CheckoutTxn]) -> None:
-        task = asyncio.create_task(self._send(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sent)
-
     async def flush(self) -> None:
-        """Send everything queued now, and wait for the batches underway."""
-        while self._queue:
-            await self._send(self._take())
-        if self._sending:
-            await asyncio.wait(set(self._sending))
+        """Wait until everything submitted so far has been sent and recorded."""
+        await self._batches.drain()
 
-    def _sent(self, task: asyncio.Task) -> None:
-        self._sending.discard(task)
-        self._slots.release()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("settling a batch failed: %r", task.exception())
+    async def _send(self, batch: list[CheckoutTxn]) -> list[None]:
+        try:
+            await self._settle_batch(batch)
+        except Exception:
+            log.exception("settling a batch of %d failed; recovery takes over", len(batch))
+        return [None] * len(batch)
 
-    async def _send(self, batch: list[CheckoutTxn]) -> None:
+    async def _settle_batch(self, batch: list[CheckoutTxn]) -> None:
         replies = await asyncio.gather(
             *(self._settle(peer, batch) for peer in PARTICIPANTS), return_exceptions=True
         )

@@ -31,6 +31,7 @@ class Batcher(Generic[T, R]):
         self._max_in_flight = max_in_flight
         self._waiting: list[tuple[T, asyncio.Future]] = []
         self._in_flight = 0
+        self._starting = False  # a batch's task is created but has not taken its items yet
         self._tasks: set[asyncio.Task] = set()
 
     async def submit(self, item: T) -> R:
@@ -39,16 +40,34 @@ class Batcher(Generic[T, R]):
         self._start_batches()
         return await future
 
+    def add(self, item: T) -> None:
+        """Like `submit`, for work whose result nobody waits for (failures are the batch
+        function's to report)."""
+        future = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._waiting.append((item, future))
+        self._start_batches()
+
+    async def drain(self) -> None:
+        """Wait until everything submitted so far has gone out and come back."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     def _start_batches(self) -> None:
-        while self._waiting and self._in_flight < self._max_in_flight:
-            batch = self._waiting[: self._max_batch]
-            del self._waiting[: self._max_batch]
+        # A batch takes what is waiting when its task first runs, not when it is created, so
+        # that everything submitted in the same turn of the event loop goes out together.
+        if self._waiting and not self._starting and self._in_flight < self._max_in_flight:
+            self._starting = True
             self._in_flight += 1
-            task = asyncio.create_task(self._run(batch))
+            task = asyncio.create_task(self._run())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, batch: list[tuple[T, asyncio.Future]]) -> None:
+    async def _run(self) -> None:
+        self._starting = False
+        batch = self._waiting[: self._max_batch]
+        del self._waiting[: self._max_batch]
+        self._start_batches()  # what did not fit, if a slot is free
         try:
             results = await self._run_batch([item for item, _ in batch])
             if len(results) != len(batch):

@@ -124,8 +124,15 @@ def cancel(
 
 
 # The most transactions one batch call (reserve or settle) may carry.
-MAX_SETTLEMENTS = 1000
+MAX_BATCH = 1000
 Rule = Callable[..., Reservation]
+
+
+def require_batch_size(count: int, field: str) -> None:
+    if count > MAX_BATCH:
+        raise InvalidArgument(
+            "INVALID_COUNT", f"at most {MAX_BATCH} {field} per call, got {count}", field=field
+        )
 
 
 def settle_each(
@@ -138,12 +145,7 @@ def settle_each(
     """Phase two for many transactions in one local transaction: (txn_id, commit) each. A
     refusal (a ShopError) is that settlement's result and does not stop the others: every
     rule checks before it writes, so a refused settlement has changed nothing."""
-    if len(settlements) > MAX_SETTLEMENTS:
-        raise InvalidArgument(
-            "INVALID_COUNT",
-            f"at most {MAX_SETTLEMENTS} settlements per call, got {len(settlements)}",
-            field="settlements",
-        )
+    require_batch_size(len(settlements), "settlements")
     results: list[Reservation | ShopError] = []
     for txn_id, commit in settlements:
         rule = commit_rule if commit else cancel_rule

@@ -44,12 +44,7 @@ class ReservationEndpoints:
     async def reserve_each(self, requests, reserve: Callable, result_type) -> list:
         """Phase one for a batch: `reserve(request, now)` is one request's store work; each
         result is its state, or the status the single call would have failed with."""
-        if len(requests) > participant.MAX_SETTLEMENTS:
-            raise InvalidArgument(
-                "INVALID_COUNT",
-                f"at most {participant.MAX_SETTLEMENTS} reservations per call",
-                field="requests",
-            )
+        participant.require_batch_size(len(requests), "requests")
         now = time.time()
         outcomes = await self._store.transact_each([reserve(request, now) for request in requests])
         faults.crash_point("reserve.after_commit")

@@ -18,7 +18,7 @@ from shop.order.v1 import order_pb2, order_pb2_grpc
 from shop.payment.v1 import payment_pb2
 from shopmesh import participant
 from shopmesh.errors import Kind, ShopError
-from shopmesh.participant import MAX_SETTLEMENTS, Reservation, State
+from shopmesh.participant import MAX_BATCH, Reservation, State
 from shopmesh.sqlite import SqliteStore
 from shopmesh.stale_reservations import StaleReservationResolver
 
@@ -146,22 +146,22 @@ async def test_a_batch_settled_twice_changes_nothing_more(side):
 
 async def test_more_than_the_maximum_settlements_is_refused_whole(side):
     await side.reserve("held")
-    too_many = [("held", COMMIT)] + [(f"t{i}", CANCEL) for i in range(MAX_SETTLEMENTS)]
+    too_many = [("held", COMMIT)] + [(f"t{i}", CANCEL) for i in range(MAX_BATCH)]
 
     with pytest.raises(ShopError) as info:
         await _settle(side, too_many)
 
     assert (info.value.reason, info.value.kind) == ("INVALID_COUNT", Kind.INVALID_ARGUMENT)
-    assert await _states(side, "held", "t0", f"t{MAX_SETTLEMENTS - 1}") == [State.HELD, None, None]
+    assert await _states(side, "held", "t0", f"t{MAX_BATCH - 1}") == [State.HELD, None, None]
     assert await side.balance() == side.kind.taken
 
 
 async def test_the_maximum_number_of_settlements_is_accepted(side):
     await side.reserve("held")
-    batch = [("held", COMMIT)] + [(f"t{i}", CANCEL) for i in range(MAX_SETTLEMENTS - 1)]
+    batch = [("held", COMMIT)] + [(f"t{i}", CANCEL) for i in range(MAX_BATCH - 1)]
     results = await _settle(side, batch)
-    assert results == [State.COMMITTED] + [State.CANCELLED] * (MAX_SETTLEMENTS - 1)
-    assert await _states(side, "held", f"t{MAX_SETTLEMENTS - 2}") == [
+    assert results == [State.COMMITTED] + [State.CANCELLED] * (MAX_BATCH - 1)
+    assert await _states(side, "held", f"t{MAX_BATCH - 2}") == [
         State.COMMITTED,
         State.CANCELLED,
     ]

@@ -1,0 +1,86 @@
+"""Natural batching (shopmesh.batching.Batcher): what goes out together, and what each
+submitter gets back."""
+
+import asyncio
+
+import pytest
+
+from shopmesh.batching import Batcher
+
+
+class Recorder:
+    """A batch function that records every batch, and can be held on a gate."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.gate: asyncio.Event | None = None
+
+    async def __call__(self, items: list[int]) -> list:
+        self.batches.append(list(items))
+        if self.gate is not None:
+            await self.gate.wait()
+        return [ValueError(item) if item < 0 else item * 10 for item in items]
+
+
+async def test_submissions_of_one_turn_go_out_together():
+    run = Recorder()
+    batcher = Batcher(run)
+    assert await asyncio.gather(*(batcher.submit(i) for i in range(5))) == [0, 10, 20, 30, 40]
+    assert run.batches == [[0, 1, 2, 3, 4]]
+
+
+async def test_what_arrives_while_a_batch_is_out_goes_in_the_next():
+    run = Recorder()
+    run.gate = asyncio.Event()
+    batcher = Batcher(run)
+    first = asyncio.ensure_future(batcher.submit(1))
+    await asyncio.sleep(0.01)
+    later = [asyncio.ensure_future(batcher.submit(i)) for i in (2, 3, 4)]
+    await asyncio.sleep(0.01)
+    assert run.batches == [[1]]  # one batch in flight at a time
+    run.gate.set()
+    assert await asyncio.gather(first, *later) == [10, 20, 30, 40]
+    assert run.batches == [[1], [2, 3, 4]]
+
+
+async def test_an_exception_as_a_result_fails_only_its_item():
+    batcher = Batcher(Recorder())
+    results = await asyncio.gather(
+        batcher.submit(1), batcher.submit(-2), batcher.submit(3), return_exceptions=True
+    )
+    assert results[0] == 10 and results[2] == 30
+    assert isinstance(results[1], ValueError)
+
+
+async def test_a_failing_batch_fails_every_item_and_the_next_batch_still_runs():
+    calls = []
+
+    async def run(items: list[int]) -> list[int]:
+        calls.append(items)
+        if len(calls) == 1:
+            raise ConnectionError("peer down")
+        return items
+
+    batcher = Batcher(run)
+    failed = await asyncio.gather(batcher.submit(1), batcher.submit(2), return_exceptions=True)
+    assert all(isinstance(result, ConnectionError) for result in failed)
+    assert await batcher.submit(3) == 3
+
+
+async def test_batches_are_at_most_max_batch_and_drain_waits_for_added_work():
+    run = Recorder()
+    batcher = Batcher(run, max_batch=2, max_in_flight=2)
+    for i in range(5):
+        batcher.add(i)
+    batcher.add(-1)  # a failure nobody waits for is not an unretrieved exception
+    await batcher.drain()
+    assert sorted(item for batch in run.batches for item in batch) == [-1, 0, 1, 2, 3, 4]
+    assert max(len(batch) for batch in run.batches) == 2
+
+
+async def test_a_wrong_number_of_results_fails_the_batch():
+    async def run(items: list[int]) -> list[int]:
+        return items[:-1]
+
+    with pytest.raises(RuntimeError, match="results for a batch"):
+        await Batcher(run).submit(1)
