@@ -85,6 +85,8 @@ def split(spec: LoadSpec, processes: int) -> list[LoadSpec]:
                 clients=max(1, clients),
                 connections=connections,
                 seed=spec.seed * 1000 + k,
+                id_offset=k,
+                id_stride=processes,
             )
         )
     return shares

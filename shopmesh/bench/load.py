@@ -5,6 +5,12 @@ seconds since the common start time; `latency` runs from `t` to the end of the a
 the open loop a request that had to wait (for a connection, or for the server) is charged for
 the wait and a slow server cannot slow the offered load down (no coordinated omission).
 `status` is the HTTP status, or 0 when no answer came (timeout, connection error).
+
+Ids are drawn without replacement: each process walks its own share of the ids (every
+`id_stride`-th from `id_offset`) in a random order, and only starts over, in a new order, once
+every id of its share has been used. So a checkout benchmark pays a new order with every
+request until the orders run out, instead of re-checking-out already paid orders (cheap
+answers that would flatter the figures); the report counts the repeats.
 """
 
 import asyncio
@@ -38,6 +44,8 @@ class LoadSpec:
     start_at: float  # time.time() of t = 0, shared by all processes
     seed: int
     timeout_s: float
+    id_offset: int = 0  # this process's share of the ids: id_offset, id_offset + id_stride, ...
+    id_stride: int = 1
 
 
 class Generator:
@@ -48,6 +56,7 @@ class Generator:
         self.session = session
         self.sink = sink
         self.rng = random.Random(spec.seed)
+        self.ids = IdPicker(range(spec.id_offset, spec.ids, spec.id_stride), self.rng)
         self.buffer: list[Sample] = []
         # Not loop.time(): uvloop's clock has millisecond steps and is read once per iteration.
         self.origin = time.perf_counter() + (spec.start_at - time.time())
@@ -56,7 +65,7 @@ class Generator:
         return time.perf_counter() - self.origin
 
     async def send(self, due: float) -> None:
-        order = self.rng.randrange(self.spec.ids)
+        order = self.ids.next()
         url = self.spec.base_url + self.spec.path.format(order)
         try:
             async with self.session.request(self.spec.method, url) as response:
@@ -75,6 +84,21 @@ class Generator:
         if self.buffer:
             batch, self.buffer = self.buffer, []
             self.sink(batch)
+
+
+class IdPicker:
+    """The ids of `share` in a random order; a new random order each time round."""
+
+    def __init__(self, share: range, rng: random.Random) -> None:
+        self.share = share if len(share) else range(1)
+        self.rng = rng
+        self.order: list[int] = []
+
+    def next(self) -> int:
+        if not self.order:
+            self.order = list(self.share)
+            self.rng.shuffle(self.order)
+        return self.order.pop()
 
 
 async def open_loop(gen: Generator) -> None:

@@ -86,8 +86,9 @@ def print_summary(result: dict, out: pathlib.Path) -> None:
     figures, latency = result["throughput"], result["latency_ms"]
     duration = result["settings"]["duration"]
     print(
-        f"throughput: {figures['checkouts_per_s']:.1f} successful checkouts/s, "
-        f"{figures['requests_per_s']:.1f} requests/s over {duration:g} s",
+        f"throughput: {figures['checkouts_per_s']:.1f} successful checkouts/s "
+        f"({figures['orders_paid_per_s']:.1f} orders paid/s, {result['repeated_requests']} "
+        f"repeated requests), {figures['requests_per_s']:.1f} requests/s over {duration:g} s",
         f"latency: p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
         f"p99 {latency['p99']} ms, max {latency['max']} ms",
         f"statuses: {result['status_counts']} (with warmup: {result['status_counts_with_warmup']})",

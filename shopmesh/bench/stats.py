@@ -41,17 +41,33 @@ def measured(samples: Iterable[Sample], warmup: float, duration: float) -> list[
     return [s for s in samples if warmup <= s[0] < warmup + duration]
 
 
+def repeats(samples: Iterable[Sample]) -> set[int]:
+    """Positions (in `samples`) of requests for an id requested earlier in the run."""
+    seen: set[int] = set()
+    again = set()
+    for position, (_, _, _, order) in sorted(enumerate(samples), key=lambda p: p[1][0]):
+        if order in seen:
+            again.add(position)
+        seen.add(order)
+    return again
+
+
 def summarize(samples: list[Sample], warmup: float, duration: float) -> dict:
-    window = measured(samples, warmup, duration)
-    ok = sum(1 for s in window if s[2] == 200)
+    again = repeats(samples)
+    window = [(s, i in again) for i, s in enumerate(samples) if warmup <= s[0] < warmup + duration]
+    ok = sum(1 for s, _ in window if s[2] == 200)
+    first_ok = sum(1 for s, repeat in window if s[2] == 200 and not repeat)
     return {
         "throughput": {
             "checkouts_per_s": round(ok / duration, 1),
+            # Successful checkouts of orders not requested before in this run: orders paid.
+            "orders_paid_per_s": round(first_ok / duration, 1),
             "requests_per_s": round(len(window) / duration, 1),
         },
         "requests": len(window),
-        "latency_ms": latency_ms(window),
-        "status_counts": status_counts(window),
+        "repeated_requests": sum(1 for _, repeat in window if repeat),
+        "latency_ms": latency_ms(s for s, _ in window),
+        "status_counts": status_counts(s for s, _ in window),
         "status_counts_with_warmup": status_counts(samples),
     }
 

@@ -23,6 +23,7 @@ REPORT_KEYS = {
     "generator_during_load",
     "throughput",
     "requests",
+    "repeated_requests",
     "latency_ms",
     "status_counts",
     "status_counts_with_warmup",
@@ -51,7 +52,7 @@ def assert_sound(report: dict) -> None:
     assert check["orders_checked"] > 0 and check["items_checked"] > 0
     assert set(report["machine"]) >= {"nproc", "cpu_model", "python"}
     assert set(report["latency_ms"]) == {"p50", "p95", "p99", "max"}
-    assert set(report["throughput"]) == {"checkouts_per_s", "requests_per_s"}
+    assert set(report["throughput"]) == {"checkouts_per_s", "orders_paid_per_s", "requests_per_s"}
     assert report["requests"] > 0 and report["status_counts"].get("200", 0) > 0
     statuses = report["status_counts_with_warmup"]
     assert all(status.startswith(("2", "4")) for status in statuses), statuses
@@ -72,3 +73,8 @@ def test_open_loop_smoke_run_over_two_processes(tmp_path: pathlib.Path):
     assert report["settings"]["mode"] == "open"
     # Every due request is sent, whatever the answers: 50/s over the 3 measured seconds.
     assert abs(report["requests"] - 150) <= 1, report["requests"]
+    # Each process walks its 50 of the 100 orders once before any repeats: the first 100
+    # requests (1 s of warmup, 1 s measured) pay an order each, the last 100 are repeats.
+    assert abs(report["repeated_requests"] - 100) <= 1, report["repeated_requests"]
+    assert abs(report["throughput"]["orders_paid_per_s"] - 50 / 3) < 0.5, report["throughput"]
+    assert report["consistency"]["orders_checked"] == 100
