@@ -10,6 +10,7 @@ store stay correct without in-process locks.
 Pure: every function takes a `Checkouts` repository handed in by the store.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -194,11 +195,14 @@ def claim(
     return txn
 
 
-def record_settlements(repo: Checkouts, acks: dict[str, tuple[bool, bool]]) -> list[CheckoutTxn]:
+def record_settlements(
+    repo: Checkouts, acks: dict[str, tuple[bool, bool]], handing_over: Collection[str] = ()
+) -> list[CheckoutTxn]:
     """Phase two of many transactions came back: (stock, payment) acknowledged, per txn id.
-    Every transaction still missing an acknowledgement is handed over (see `hand_over`)."""
+    Those of `handing_over` still missing an acknowledgement are handed over (`hand_over`)."""
     txns = []
     for txn_id, (stock, payment) in acks.items():
         txn = acknowledge(repo, txn_id, stock, payment)
-        txns.append(txn if txn.finished else hand_over(repo, txn_id))
+        unfinished = not txn.finished and txn_id in handing_over
+        txns.append(hand_over(repo, txn_id) if unfinished else txn)
     return txns

@@ -32,7 +32,6 @@ from shopmesh.metrics import recovery_action
 from shopmesh.validation import require_id
 
 log = logging.getLogger(__name__)
-PARTICIPANTS = ("stock", "payment")
 RECOVERY_BATCH = 200
 
 
@@ -124,30 +123,6 @@ class CheckoutCoordinator:
         reservations = [(txn.txn_id, txn.user_id, txn.order_id, txn.total) for txn in txns]
         return await self._peers.reserve_credit_many(reservations, self._peers.timeout_s)
 
-    async def _settle(self, txn: CheckoutTxn) -> CheckoutTxn:
-        """Phase two: send the decision to the participants that have not acknowledged it."""
-        pending = [p for p in PARTICIPANTS if not getattr(txn, f"{p}_done")]
-        results = await asyncio.gather(
-            *(self._peers.settle(p, txn.txn_id, txn.decision is Decision.COMMIT) for p in pending),
-            return_exceptions=True,
-        )
-        acked = {p for p, result in zip(pending, results, strict=True) if result is None}
-        for peer, result in zip(pending, results, strict=True):
-            if result is not None:
-                log.warning(
-                    "%s of %s not acknowledged by %s: %r", txn.decision, txn.txn_id, peer, result
-                )
-        if not acked:
-            return txn
-        return await self._store.transact(
-            partial(
-                checkout.acknowledge,
-                txn_id=txn.txn_id,
-                stock="stock" in acked,
-                payment="payment" in acked,
-            )
-        )
-
     async def _await_decision(self, txn_id: str) -> CheckoutTxn:
         """Another request (maybe in another process) is checking out this order: follow it."""
         while True:
@@ -170,7 +145,30 @@ class CheckoutCoordinator:
 
     async def redrive(self, txn_id: str) -> bool:
         """Finish one transaction now (a retry event asked); True once it is finished."""
-        txn = await self._store.transact(
+        txn = await self._take_over(txn_id)
+        if txn is None:
+            # Finished, unknown, or another process holds it: nothing for us to do.
+            return True
+        return txn.decision is not None and await self.settler.settle(txn)
+
+    async def recover_once(self) -> int:
+        """Finish every transaction whose lease expired; returns how many were driven."""
+        expired = await self._store.read(
+            lambda repo: repo.unfinished_txns(time.time(), RECOVERY_BATCH)
+        )
+        taken = await asyncio.gather(*(self._take_over(txn_id) for txn_id in expired))
+        decided = [txn for txn in taken if txn is not None and txn.decision is not None]
+        for txn in decided:
+            log.info("recovering %s: resending %s", txn.txn_id, txn.decision.value)
+            recovery_action(f"resend_{txn.decision.value.lower()}")
+        # All in the settler's next batches: one call per participant for many transactions.
+        await asyncio.gather(*(self.settler.settle(txn) for txn in decided))
+        return len(decided)
+
+    async def _take_over(self, txn_id: str) -> CheckoutTxn | None:
+        """Take the lease of an unfinished transaction (None: finished, unknown, or another
+        process holds it), and presume abort if it is undecided and overdue."""
+        txn = await self._log(
             partial(
                 checkout.claim,
                 txn_id=txn_id,
@@ -179,45 +177,9 @@ class CheckoutCoordinator:
                 lease_s=self._lease_s,
             )
         )
-        if txn is None:
-            # Finished, unknown, or another process holds it: nothing for us to do.
-            return True
-        if txn.decision is None:
-            txn = await self._store.transact(
-                partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
-            )
-            if txn.decision is None:
-                return False
-        return (await self._settle(txn)).finished
-
-    async def recover_once(self) -> int:
-        """Finish every transaction whose lease expired; returns how many were driven."""
-        expired = await self._store.read(
-            lambda repo: repo.unfinished_txns(time.time(), RECOVERY_BATCH)
-        )
-        driven = 0
-        for txn_id in expired:
-            txn = await self._store.transact(
-                partial(
-                    checkout.claim,
-                    txn_id=txn_id,
-                    owner=self.owner,
-                    now=time.time(),
-                    lease_s=self._lease_s,
-                )
-            )
-            if txn is None:
-                continue
-            if txn.decision is None:
-                txn = await self._store.transact(
-                    partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
-                )
-            if txn.decision is not None:
-                log.info("recovering %s: resending %s", txn_id, txn.decision.value)
-                recovery_action(f"resend_{txn.decision.value.lower()}")
-                await self._settle(txn)
-                driven += 1
-        return driven
+        if txn is None or txn.decision is not None:
+            return txn
+        return await self._log(partial(checkout.presume_abort, txn_id=txn_id, now=time.time()))
 
     async def run_recovery(self, interval_s: float) -> None:
         while True:

@@ -81,15 +81,6 @@ class Peers:
         """The generated messages module and the stub of "stock" or "payment"."""
         return (stock_pb2, self.stock) if peer == "stock" else (payment_pb2, self.payment)
 
-    async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
-        """Send the decision to one participant: commit or cancel its reservation."""
-        module, stub = self._participant(peer)
-        if commit:
-            method, request = stub.CommitReservation, module.CommitReservationRequest
-        else:
-            method, request = stub.CancelReservation, module.CancelReservationRequest
-        await call(method, request(transaction_id=txn_id), timeout_s=self.timeout_s, peer=peer)
-
     async def settle_many(self, peer: str, decisions: list[tuple[str, bool]]) -> dict[str, str]:
         """Send many decisions to one participant in one call: (txn_id, commit) each. Returns
         each transaction's refusal reason, "" where the decision was applied."""

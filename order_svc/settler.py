@@ -1,4 +1,4 @@
-"""Checkout's phase two off the request path, in batches.
+"""Checkout's phase two, in batches: every decision the coordinator sends goes out here.
 
 Once a decision is in the log the client can have its answer: the decision is durable, and
 sending it to the participants is the coordinator's job, not the client's. Decided
@@ -6,9 +6,11 @@ transactions queue up here; a sender takes everything queued (up to MAX_BATCH), 
 SettleReservations call to each participant and records their acknowledgements in one local
 transaction. While a batch is out the next one fills, so the batch grows with the load.
 
-A transaction whose decision could not be delivered is handed over (retry event, lease
-given up) exactly as on the request path; recovery remains the guarantee for a crash before
-its batch went out.
+The request path `submit`s and moves on: a transaction of its whose decision could not be
+delivered is handed over (retry event, lease given up) and a retry worker takes it on.
+Recovery and the retry worker `settle` and wait: they keep their lease and try again later
+themselves (handing over again would publish a new retry event every pass). Recovery remains
+the guarantee for a crash before a batch went out.
 """
 
 import asyncio
@@ -22,6 +24,9 @@ from order_svc.peers import Peers
 from order_svc.store import OrderStore
 from shopmesh.batching import Batcher
 
+# A transaction to settle, and whether to hand it over if its decision is not delivered.
+Settling = tuple[CheckoutTxn, bool]
+
 log = logging.getLogger(__name__)
 PARTICIPANTS = ("stock", "payment")
 MAX_BATCH = 500
@@ -34,8 +39,13 @@ class Settler:
         self._batches = Batcher(self._send, max_batch=MAX_BATCH, max_in_flight=max_in_flight)
 
     def submit(self, txn: CheckoutTxn) -> None:
-        """Queue a decided transaction; returns at once."""
-        self._batches.add(txn)
+        """Queue a decided transaction of the request path; returns at once."""
+        self._batches.add((txn, True))
+
+    async def settle(self, txn: CheckoutTxn) -> bool:
+        """Send a decided transaction's decision with the next batch; True once both
+        participants have acknowledged it."""
+        return await self._batches.submit((txn, False))
 
     async def run(self, stop_grace_s: float = 2.0) -> None:
         """Batches go out by themselves; this waits to be cancelled and then, for up to
@@ -51,16 +61,17 @@ class Settler:
         """Wait until everything submitted so far has been sent and recorded."""
         await self._batches.drain()
 
-    async def _send(self, batch: list[CheckoutTxn]) -> list[None]:
+    async def _send(self, batch: list[Settling]) -> list[bool]:
         try:
-            await self._settle_batch(batch)
+            return await self._settle_batch(batch)
         except Exception:
             log.exception("settling a batch of %d failed; recovery takes over", len(batch))
-        return [None] * len(batch)
+            return [False] * len(batch)
 
-    async def _settle_batch(self, batch: list[CheckoutTxn]) -> None:
+    async def _settle_batch(self, batch: list[Settling]) -> list[bool]:
+        txns = [txn for txn, _ in batch]
         replies = await asyncio.gather(
-            *(self._settle(peer, batch) for peer in PARTICIPANTS), return_exceptions=True
+            *(self._settle(peer, txns) for peer in PARTICIPANTS), return_exceptions=True
         )
         applied = dict(zip(PARTICIPANTS, replies, strict=True))
         acks = {
@@ -68,9 +79,14 @@ class Settler:
                 getattr(txn, f"{peer}_done") or _applied(applied[peer], txn.txn_id, peer)
                 for peer in PARTICIPANTS
             )
-            for txn in batch
+            for txn in txns
         }
-        await self._store.transact(partial(checkout.record_settlements, acks=acks))
+        handing_over = {txn.txn_id for txn, hand_over in batch if hand_over}
+        recorded = await self._store.transact(
+            partial(checkout.record_settlements, acks=acks, handing_over=handing_over)
+        )
+        finished = {txn.txn_id for txn in recorded if txn.finished}
+        return [txn.txn_id in finished for txn in txns]
 
     async def _settle(self, peer: str, batch: list[CheckoutTxn]) -> dict[str, str]:
         decisions = [

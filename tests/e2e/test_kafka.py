@@ -178,6 +178,11 @@ def test_a_commit_that_could_not_be_delivered_is_redriven_from_the_retry_topic(
         sql = "SELECT txn_id, finished FROM checkouts WHERE order_id = ?"
         ((txn, finished),) = query(retry_stack, "order", sql, (order,))
         assert not finished
+        # Payment stays down until the order service has given up on its commit (the channel
+        # retries UNAVAILABLE for a while first) and so handed the transaction over.
+        order_log = retry_stack.config.run_dir / "order.log"
+        given_up = f"decision for {txn} not delivered to payment"
+        wait_until(lambda: given_up in order_log.read_text(), "the commit given up")
         retry_stack.restart_service("payment")
 
         wait_until(lambda: query(retry_stack, "order", sql, (order,))[0][1], "retry done")

@@ -389,6 +389,30 @@ async def test_recovery_resends_cancel_after_an_abort(store, fast):
     assert not (await _order(store)).paid
 
 
+async def test_recovery_sends_many_decisions_in_one_call_per_participant(store, fast):
+    coordinator, peers = fast
+    calls = []
+    settle_many = peers.settle_many
+
+    async def counting(peer, decisions):
+        calls.append((peer, len(decisions)))
+        return await settle_many(peer, decisions)
+
+    peers.settle_many = counting
+    order_ids = [f"crashed-{n}" for n in range(20)]
+    await store.transact(
+        lambda repo: repo.put_many(iter(Order(o, "u", lines=[Line("a", 1, 3)]) for o in order_ids))
+    )
+    for n, order_id in enumerate(order_ids):
+        # Begun by a process that died before its reserves: overdue, so presumed aborted.
+        await store.transact(_begin(f"t{n}", "dead", timeout_s=0.0, lease_s=0.0, order_id=order_id))
+
+    assert await coordinator.recover_once() == 20
+    assert sorted(calls) == [("payment", 20), ("stock", 20)]
+    assert sorted(peers.settled("stock")) == sorted((f"t{n}", False) for n in range(20))
+    assert all([(await _txn(store, f"t{n}")).finished for n in range(20)])
+
+
 async def test_recovery_presumes_abort_of_an_undecided_txn_past_its_deadline(store, fast):
     coordinator, peers = fast
     await store.transact(_begin("crashed", owner="dead", timeout_s=0.5, lease_s=1.0))

@@ -251,6 +251,34 @@ async def test_a_handed_over_txn_is_resent_only_where_unacknowledged(store, peer
     assert (await _txns(store, ["t1"]))["t1"].finished
 
 
+# --- settle: recovery and the retry worker wait, and keep their lease -------------------
+
+
+async def test_settle_answers_whether_the_txn_finished(store, peers, settler):
+    txns = await _decided(store, _ids(2))
+    peers.refusals[("payment", "t01")] = "TRANSACTION_CANCELLED"
+    assert await asyncio.gather(*(settler.settle(txn) for txn in txns)) == [True, False]
+    # Both went out together.
+    assert [len(decisions) for _, decisions in peers.calls] == [2, 2]
+
+
+async def test_an_undelivered_settle_keeps_its_lease_and_publishes_no_retry(store, peers, settler):
+    """Recovery resends on its next pass, and the retry worker backs off and resends: handing
+    over again would publish a new retry event (and start a new retry loop) every time."""
+    [txn] = await _decided(store, ["t1"])
+    peers.settle_error["payment"] = Aborted("DEPENDENCY_UNAVAILABLE", "payment is down")
+    assert await settler.settle(txn) is False
+    logged = (await _txns(store, ["t1"]))["t1"]
+    assert (logged.stock_done, logged.payment_done) == (True, False)
+    assert logged.lease_until > time.time()
+    assert await _retries(store) == []
+
+    peers.settle_error["payment"] = None
+    logged.stock_done = True
+    assert await settler.settle(logged) is True
+    assert [peer for peer, _ in peers.calls] == ["stock", "payment", "payment"]
+
+
 # --- stopping ---------------------------------------------------------------------------
 
 
