@@ -38,7 +38,7 @@ envoy-config: $(STAMP) ## write build/envoy.yaml for the default local ports and
 # interface, the descriptor set inline so that the ConfigMap alone is enough.
 # tests/k8s reads K8S_ENVOY_ARGS from here to check that the committed file is current.
 K8S_ENVOY_CONFIG := k8s/base/gateway/envoy.yaml
-K8S_ENVOY_ARGS := --embed-descriptor --rest-addr=0.0.0.0:8000 --grpc-addr=0.0.0.0:8081 --admin-addr=0.0.0.0:9901 --upstream=stock=stock:50051 --upstream=payment=payment:50052 --upstream=order=order:50053
+K8S_ENVOY_ARGS := --embed-descriptor --rest-addr=0.0.0.0:8000 --grpc-addr=0.0.0.0:8081 --admin-addr=0.0.0.0:9901 --stats-addr=0.0.0.0:9902 --upstream=stock=stock:50051 --upstream=payment=payment:50052 --upstream=order=order:50053
 
 k8s-config: $(STAMP) ## regenerate k8s/base/gateway/envoy.yaml after a proto change (commit it)
 	$(BIN)/python envoy/generate.py --out $(K8S_ENVOY_CONFIG) $(K8S_ENVOY_ARGS)

@@ -5,20 +5,22 @@
 
 The services, their routes and the transcoder's service list all come from the descriptor set
 (gen/shop/shop.protoset): a service `shop.<name>.v1.<Name>Service` becomes cluster `<name>`,
-and `--upstream <name>=host:port` says where it runs. Two listeners:
+and `--upstream <name>=host:port` says where it runs. Three listeners:
 
 - REST (default 127.0.0.1:8000): the gRPC-JSON transcoder turns the public REST API into
   gRPC calls; after transcoding, routing matches the gRPC path `/<service>/`.
 - gRPC (default 127.0.0.1:8081): native gRPC passed through to the same clusters, for
   grpcurl (with the descriptor set) and generated clients.
+- stats (default 127.0.0.1:9902; `--stats-addr off`: none): only `GET /stats/prometheus`,
+  passed to the admin (stats_listener.py), whose other endpoints stay private.
 
 Only methods with a REST binding (`google.api.http`) are routed, on both listeners: the others
 (ReserveStock, CommitReservation, ...) are for the services among themselves, and the gateway
 answers them 404 (gRPC: UNIMPLEMENTED).
 
-Both listeners limit what one client may do (gateway_limits.py, docs/security.md): body and
-header size, how long a request may take to arrive, how many requests may be in flight to each
-service (429 beyond), and an optional rate limit (429).
+The REST and gRPC listeners limit what one client may do (gateway_limits.py,
+docs/security.md): body and header size, how long a request may take to arrive, how many
+requests may be in flight to each service (429 beyond), and an optional rate limit (429).
 
 The transcoder reads the descriptor set from its file at start. `--embed-descriptor` puts it
 into the config instead (`proto_descriptor_bin`), so the config alone is enough, e.g. as a
@@ -45,6 +47,7 @@ from gateway_limits import (
 )
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
+from stats_listener import admin_cluster, stats_listener
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DESCRIPTOR = ROOT / "gen" / "shop" / "shop.protoset"
@@ -242,6 +245,7 @@ def build_config(
     rest_addr: str,
     grpc_addr: str,
     admin_addr: str,
+    stats_addr: str,
     timeout_s: float,
     limits: Limits,
 ) -> dict:
@@ -258,25 +262,25 @@ def build_config(
     ]
     grpc_filters = [*rate_limit(limits), body_limit(limits)]
     hcm = connection_limits(limits)
+    listeners = [
+        listener(
+            "rest",
+            rest_addr,
+            route_config,
+            rest_filters,
+            {**hcm, "local_reply_config": JSON_LOCAL_REPLIES},
+        ),
+        listener("grpc", grpc_addr, route_config, grpc_filters, hcm),
+    ]
+    clusters = [cluster(name, upstreams[name], limits) for name in sorted(set(services.values()))]
+    if stats_addr.lower() != "off":
+        listeners.append(stats_listener(socket_address(stats_addr), limits))
+        clusters.append(admin_cluster(socket_address(admin_addr)))
     return {
         # Probes and operators still reach the admin when client connections are at the limit.
         "admin": {"address": socket_address(admin_addr), "ignore_global_conn_limit": True},
         "overload_manager": overload_manager(limits),
-        "static_resources": {
-            "listeners": [
-                listener(
-                    "rest",
-                    rest_addr,
-                    route_config,
-                    rest_filters,
-                    {**hcm, "local_reply_config": JSON_LOCAL_REPLIES},
-                ),
-                listener("grpc", grpc_addr, route_config, grpc_filters, hcm),
-            ],
-            "clusters": [
-                cluster(name, upstreams[name], limits) for name in sorted(set(services.values()))
-            ],
-        },
+        "static_resources": {"listeners": listeners, "clusters": clusters},
     }
 
 
@@ -299,7 +303,7 @@ def transcoder_filters(config: dict) -> list[dict]:
         for listener_config in config["static_resources"]["listeners"]
         for chain in listener_config["filter_chains"]
         for network_filter in chain["filters"]
-        for http_filter in network_filter["typed_config"]["http_filters"]
+        for http_filter in network_filter["typed_config"].get("http_filters", [])
         if http_filter["name"] == TRANSCODER
     ]
 
@@ -332,6 +336,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rest-addr", default="127.0.0.1:8000")
     parser.add_argument("--grpc-addr", default="127.0.0.1:8081")
     parser.add_argument("--admin-addr", default="127.0.0.1:9901")
+    parser.add_argument(
+        "--stats-addr",
+        default="127.0.0.1:9902",
+        help="where GET /stats/prometheus (only) is served; off: nowhere",
+    )
     parser.add_argument("--timeout-s", type=float, default=15.0, help="per-request route timeout")
     for limit in dataclasses.fields(Limits):
         parser.add_argument(
@@ -372,6 +381,7 @@ def main(argv: list[str]) -> None:
         rest_addr=args.rest_addr,
         grpc_addr=args.grpc_addr,
         admin_addr=args.admin_addr,
+        stats_addr=args.stats_addr,
         timeout_s=args.timeout_s,
         limits=limits,
     )

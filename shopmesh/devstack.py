@@ -5,9 +5,10 @@
     python -m shopmesh.devstack down          # stops a detached stack
 
 Addresses and directories come from the same environment variables as the services
-(GATEWAY_ADDR, GATEWAY_GRPC_ADDR, ENVOY_ADMIN_ADDR, STOCK_SERVICE_ADDR, PAYMENT_SERVICE_ADDR,
-ORDER_SERVICE_ADDR, SHOP_DATA_DIR, SHOP_RUN_DIR), and each service's metrics address from
-STOCK_METRICS_ADDR, PAYMENT_METRICS_ADDR, ORDER_METRICS_ADDR (passed on as its METRICS_ADDR).
+(GATEWAY_ADDR, GATEWAY_GRPC_ADDR, ENVOY_ADMIN_ADDR, ENVOY_STATS_ADDR, STOCK_SERVICE_ADDR,
+PAYMENT_SERVICE_ADDR, ORDER_SERVICE_ADDR, SHOP_DATA_DIR, SHOP_RUN_DIR), and each service's
+metrics address from STOCK_METRICS_ADDR, PAYMENT_METRICS_ADDR, ORDER_METRICS_ADDR (passed on as
+its METRICS_ADDR).
 The tests use `Stack` directly with free ephemeral ports and temporary directories.
 """
 
@@ -41,6 +42,8 @@ class StackConfig:
     rest_addr: str
     grpc_addr: str
     admin_addr: str
+    # Envoy's stats listener: GET /stats/prometheus only ("off": none).
+    stats_addr: str
     service_addrs: dict[str, str]
     data_dir: pathlib.Path
     run_dir: pathlib.Path
@@ -59,6 +62,7 @@ class StackConfig:
             rest_addr=env_str("GATEWAY_ADDR", "127.0.0.1:8000"),
             grpc_addr=env_str("GATEWAY_GRPC_ADDR", "127.0.0.1:8081"),
             admin_addr=env_str("ENVOY_ADMIN_ADDR", "127.0.0.1:9901"),
+            stats_addr=env_str("ENVOY_STATS_ADDR", "127.0.0.1:9902"),
             service_addrs={
                 name: env_str(f"{name.upper()}_SERVICE_ADDR", f"127.0.0.1:{50051 + i}")
                 for i, name in enumerate(SERVICES)
@@ -86,11 +90,12 @@ class StackConfig:
     @classmethod
     def ephemeral(cls, base: pathlib.Path, env: dict[str, str] | None = None) -> "StackConfig":
         """Free loopback ports and directories under `base`: for tests."""
-        ports = free_ports(10)
+        ports = free_ports(11)
         return cls(
             rest_addr=f"127.0.0.1:{ports[0]}",
             grpc_addr=f"127.0.0.1:{ports[1]}",
             admin_addr=f"127.0.0.1:{ports[2]}",
+            stats_addr=f"127.0.0.1:{ports[10]}",
             service_addrs={
                 name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[3:6], strict=True)
             },
@@ -113,8 +118,13 @@ class StackConfig:
         return None if parse_addr(addr) is None else f"http://{addr}/metrics"
 
     @property
-    def envoy_stats_url(self) -> str:
-        return f"http://{self.admin_addr}/stats/prometheus"
+    def stats_on(self) -> bool:
+        return self.stats_addr.lower() != "off"
+
+    @property
+    def envoy_stats_url(self) -> str | None:
+        """Where Envoy's own stats are scraped (its stats listener), or None when it is off."""
+        return f"http://{self.stats_addr}/stats/prometheus" if self.stats_on else None
 
 
 def free_ports(count: int) -> list[int]:
@@ -228,6 +238,7 @@ class Stack:
                 f"--rest-addr={self.config.rest_addr}",
                 f"--grpc-addr={self.config.grpc_addr}",
                 f"--admin-addr={self.config.admin_addr}",
+                f"--stats-addr={self.config.stats_addr}",
                 *gateway_settings,
                 *upstreams,
             ],
@@ -331,6 +342,7 @@ def kafka_description(config: StackConfig) -> str:
 
 def banner(config: StackConfig, stack: Stack) -> str:
     addrs = config.service_addrs
+    stats_url = config.envoy_stats_url
     rows = [
         ("REST gateway", config.rest_url),
         ("gRPC gateway", f"{config.grpc_addr}  (grpcurl -protoset gen/shop/shop.protoset)"),
@@ -339,7 +351,7 @@ def banner(config: StackConfig, stack: Stack) -> str:
         ("order", f"{addrs['order']}  (gRPC, reflection on)"),
         ("envoy admin", f"http://{config.admin_addr}"),
         *((f"{name} metrics", config.metrics_url(name) or "off") for name in SERVICES),
-        ("envoy stats", f"{config.envoy_stats_url}  (Prometheus format)"),
+        ("envoy stats", f"{stats_url}  (Prometheus format)" if stats_url else "off"),
         ("kafka", kafka_description(config)),
         ("store", store_description(config)),
         (
@@ -358,6 +370,7 @@ def run_foreground(config: StackConfig) -> int:
         (config.rest_addr, "the REST gateway"),
         (config.grpc_addr, "the gRPC gateway"),
         (config.admin_addr, "the Envoy admin"),
+        *([(config.stats_addr, "the Envoy stats listener")] if config.stats_on else []),
         *((addr, f"the {name} service") for name, addr in config.service_addrs.items()),
         *(
             (addr, f"the {name} metrics")

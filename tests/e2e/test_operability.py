@@ -8,6 +8,7 @@ import sys
 
 import grpc
 import pytest
+import yaml
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
@@ -225,9 +226,12 @@ def test_a_request_that_does_not_parse_is_invalid_argument(stack: Stack, raw: by
 # --- the gateway's config ----------------------------------------------------------------------
 
 
-def test_generated_envoy_config_validates(tmp_path: pathlib.Path):
+@pytest.mark.parametrize("stats", ["on", "off"])
+def test_generated_envoy_config_validates(tmp_path: pathlib.Path, stats: str):
     config = tmp_path / "envoy.yaml"
-    rest, grpc_port, admin = free_ports(3)  # validation binds nothing; never name port 8000
+    # Validation binds nothing; never name port 8000.
+    rest, grpc_port, admin, stats_port = free_ports(4)
+    stats_addr = f"127.0.0.1:{stats_port}" if stats == "on" else "off"
     generated = subprocess.run(
         [
             str(BIN / "python"),
@@ -236,6 +240,7 @@ def test_generated_envoy_config_validates(tmp_path: pathlib.Path):
             f"--rest-addr=127.0.0.1:{rest}",
             f"--grpc-addr=127.0.0.1:{grpc_port}",
             f"--admin-addr=127.0.0.1:{admin}",
+            f"--stats-addr={stats_addr}",
         ],
         capture_output=True,
         text=True,
@@ -250,3 +255,9 @@ def test_generated_envoy_config_validates(tmp_path: pathlib.Path):
         timeout=120,
     )
     assert validated.returncode == 0, validated.stdout + validated.stderr
+    # `--stats-addr off`: no stats listener, and no way from a listener to the admin.
+    resources = yaml.safe_load(config.read_text())["static_resources"]
+    listeners = {item["name"] for item in resources["listeners"]}
+    clusters = {item["name"] for item in resources["clusters"]}
+    assert listeners == ({"rest", "grpc", "stats"} if stats == "on" else {"rest", "grpc"})
+    assert ("envoy_admin" in clusters) == (stats == "on")

@@ -15,6 +15,8 @@ from .manifests import ENVOY_CONFIG, ROOT, find, of_kind, service_pods
 
 pytestmark = pytest.mark.k8s
 
+ADMIN_CLUSTER = "envoy_admin"  # the stats listener's way to the admin (envoy/stats_listener.py)
+
 
 def makefile_args() -> list[str]:
     """The generator's arguments for Kubernetes, from the Makefile (K8S_ENVOY_ARGS)."""
@@ -72,8 +74,9 @@ def clusters() -> dict[str, tuple[str, int]]:
 
 
 def test_every_gateway_cluster_points_at_a_service_that_exists(docs: tuple[dict, ...]):
-    assert set(clusters()) == {"stock", "payment", "order"}
-    for name, (host, port) in clusters().items():
+    services = {name: where for name, where in clusters().items() if name != ADMIN_CLUSTER}
+    assert set(services) == {"stock", "payment", "order"}
+    for name, (host, port) in services.items():
         service = find(docs, "Service", host)
         assert service, f"cluster {name} points at {host}, which no Service is called"
         # STRICT_DNS balances over the addresses DNS returns: pods, only if headless.
@@ -81,6 +84,11 @@ def test_every_gateway_cluster_points_at_a_service_that_exists(docs: tuple[dict,
         assert port in [p["port"] for p in service["spec"]["ports"]], (name, port)
         pods = service_pods(docs, service)
         assert pods and all(port in pod.ports() for pod in pods), (name, port)
+
+
+def test_the_stats_listener_reaches_the_admin_in_its_own_pod():
+    admin = envoy_config()["admin"]["address"]["socket_address"]["port_value"]
+    assert clusters()[ADMIN_CLUSTER] == ("127.0.0.1", admin)
 
 
 def gateway_container(docs: tuple[dict, ...]) -> dict:
@@ -106,6 +114,7 @@ def test_gateway_listens_on_its_declared_ports(docs: tuple[dict, ...]):
         "http": listeners["rest"],
         "grpc": listeners["grpc"],
         "admin": listen_port(config["admin"]["address"]),
+        "metrics": listeners["stats"],
     }
 
 

@@ -106,6 +106,7 @@ OPEN_EVERYWHERE = [
 ]
 CLOSED_EVERYWHERE = [
     (OUTSIDE, "gateway", 9901),
+    (OUTSIDE, "gateway", 9902),
     *[(OUTSIDE, name, port) for name, port in SERVICES.items()],
     ("stock", "payment", 50052),
     ("payment", "stock", 50051),
