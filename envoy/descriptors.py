@@ -1,0 +1,98 @@
+"""What the gateway learns from the descriptor set (gen/shop/shop.protoset): the shop's
+services and their clusters, the methods with a REST binding, the request field names, and the
+set itself in a form to embed in the config."""
+
+import base64
+
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pb2
+
+API_PACKAGE_PREFIX = "shop."
+
+
+def shop_services(descriptor_set: bytes) -> dict[str, str]:
+    """Map every shop service in the descriptor set to its cluster name."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    services = {}
+    for file in files:
+        if not file.package.startswith(API_PACKAGE_PREFIX):
+            continue
+        for service in file.service:
+            cluster = file.package.split(".")[1]
+            services[f"{file.package}.{service.name}"] = cluster
+    if not services:
+        raise SystemExit("no shop.* services in the descriptor set")
+    return dict(sorted(services.items()))
+
+
+def public_methods(descriptor_set: bytes) -> dict[str, str]:
+    """Map the gRPC path of every shop method with a REST binding to its cluster. Methods
+    without one are internal (the order service's two-phase commit): never routed."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    methods = {}
+    for file in files:
+        if not file.package.startswith(API_PACKAGE_PREFIX):
+            continue
+        for service in file.service:
+            for method in service.method:
+                if method.options.HasExtension(annotations_pb2.http):
+                    path = f"/{file.package}.{service.name}/{method.name}"
+                    methods[path] = file.package.split(".")[1]
+    return dict(sorted(methods.items()))
+
+
+def request_fields(descriptor_set: bytes) -> list[str]:
+    """Every field name of every shop request message. The REST API takes all its inputs
+    from the path; a query parameter of the same name would silently override the path, so
+    the transcoder is told to ignore them."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    messages = {
+        f".{file.package}.{message.name}": message
+        for file in files
+        for message in file.message_type
+    }
+    names = set()
+    for file in files:
+        if file.package.startswith(API_PACKAGE_PREFIX):
+            for service in file.service:
+                for method in service.method:
+                    names.update(field.name for field in messages[method.input_type].field)
+    return sorted(names)
+
+
+TRANSCODER = "envoy.filters.http.grpc_json_transcoder"
+
+
+def embeddable_descriptor(descriptor_set: bytes) -> bytes:
+    """The descriptor set without source code info (the comments and their spans): Envoy does
+    not use it, and it is most of the set's size."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set)
+    for file in files.file:
+        file.ClearField("source_code_info")
+    return files.SerializeToString(deterministic=True)
+
+
+def transcoder_filters(config: dict) -> list[dict]:
+    """Every transcoder filter in the config's listeners."""
+    return [
+        http_filter
+        for listener_config in config["static_resources"]["listeners"]
+        for chain in listener_config["filter_chains"]
+        for network_filter in chain["filters"]
+        for http_filter in network_filter["typed_config"].get("http_filters", [])
+        if http_filter["name"] == TRANSCODER
+    ]
+
+
+def embed_descriptor(config: dict, descriptor_set: bytes) -> dict:
+    """Replace every transcoder's `proto_descriptor` (a file path) by `proto_descriptor_bin`
+    (the descriptor set itself, base64), in the same place among its keys."""
+    inline = base64.b64encode(embeddable_descriptor(descriptor_set)).decode("ascii")
+    for http_filter in transcoder_filters(config):
+        embedded = {}
+        for key, value in http_filter["typed_config"].items():
+            if key == "proto_descriptor":
+                key, value = "proto_descriptor_bin", inline
+            embedded[key] = value
+        http_filter["typed_config"] = embedded
+    return config
