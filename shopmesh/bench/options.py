@@ -27,6 +27,7 @@ class Settings:
     calibrate: float
     out: pathlib.Path
     seed: int
+    profile: bool = False
 
     @property
     def mode(self) -> str:
@@ -58,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--calibrate", type=float, default=3.0, help="seconds measuring the generator; 0: skip")
     add("--out", type=pathlib.Path, default=pathlib.Path("build/bench"), help="report folder")
     add("--seed", type=int, help="random seed of the order ids (default: random)")
+    add(
+        "--profile",
+        action="store_true",
+        help="local stack only: py-spy flame graphs of the services over the measured load,"
+        " <out>/profile-<service>.svg",
+    )
     return parser
 
 
@@ -84,6 +91,7 @@ def parse_settings(argv: list[str]) -> Settings:
         calibrate=args.calibrate,
         out=args.out,
         seed=args.seed if args.seed is not None else random.randrange(2**31),
+        profile=args.profile,
     )
 
 
@@ -95,5 +103,7 @@ def check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     for name in ["rate", "concurrency", "connections"]:
         if getattr(args, name) is not None and getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive")
+    if args.profile and args.url:
+        parser.error("--profile needs the local stack (it attaches to its processes): drop --url")
     if args.price < 0 or args.warmup < 0 or args.calibrate < 0 or args.timeout <= 0:
         parser.error("--price, --warmup and --calibrate must be >= 0, --timeout > 0")

@@ -116,5 +116,7 @@ def print_summary(result: dict, out: pathlib.Path) -> None:
     )
     for example in check["violation_examples"]:
         print(f"  {example}")
+    for name, where in (result.get("profiles") or {}).items():
+        print(f"profile of {name}: {where}")
     print(f"report: {out / 'report.json'}, {out / 'report.png'}")
     print("PASSED" if result["passed"] else "FAILED: " + "; ".join(result["failures"]))

@@ -5,14 +5,16 @@ import dataclasses
 import pathlib
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 
 from shopmesh.bench import consistency, report
 from shopmesh.bench.cpu import CpuMeter
 from shopmesh.bench.dataset import initialise
-from shopmesh.bench.drive import Run, drive
+from shopmesh.bench.drive import START_DELAY_S, Run, drive
 from shopmesh.bench.load import NO_ANSWER, LoadSpec, Sample, event_loop_name, run_async
 from shopmesh.bench.options import Settings
+from shopmesh.bench.profile import Profiler
 from shopmesh.bench.stats import series, status_counts, summarize
 from shopmesh.devstack import Stack, StackConfig
 
@@ -109,17 +111,36 @@ def run(settings: Settings) -> int:
         print(f"load: {describe_load(settings)}", flush=True)
         pids = {n: p.pid for n, p in shop.stack.processes.items()} if shop.stack else {}
         meter = CpuMeter(pids) if pids else None
-        load = drive(checkout_load(shop.url, settings), settings.processes, settings.warmup, "load")
+        profiler = Profiler(pids, settings.out, settings.duration) if settings.profile else None
+        with profiling(profiler, START_DELAY_S + settings.warmup):
+            load = drive(
+                checkout_load(shop.url, settings), settings.processes, settings.warmup, "load"
+            )
         stack_cpu = meter.cores() if meter else None
         check = run_async(
             consistency.check(shop.url, load.samples, settings.stock, settings.credit)
         )
         exited = shop.stack.exited() if shop.stack else []
         result = build_report(settings, shop, init, capacity, load, check, exited, stack_cpu)
+        result["profiles"] = profiler.finish() if profiler else None
         shop.failed = not result["passed"]
     report.write(result, settings.out)
     report.print_summary(result, settings.out)
     return 0 if result["passed"] else 1
+
+
+@contextlib.contextmanager
+def profiling(profiler: Profiler | None, after_s: float) -> Iterator[None]:
+    """Start the profiler when the measured load starts (after the warmup)."""
+    if profiler is None:
+        yield
+        return
+    timer = threading.Timer(after_s, profiler.start)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def describe_load(settings: Settings) -> str:

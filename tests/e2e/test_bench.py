@@ -60,11 +60,25 @@ def assert_sound(report: dict) -> None:
     assert report["generator_capacity"]["requests_per_s"] > 0
 
 
-def test_closed_loop_smoke_run(tmp_path: pathlib.Path):
-    report = bench(tmp_path, "--concurrency", "8", "--seed", "7")
+def test_closed_loop_smoke_run_with_profiles(tmp_path: pathlib.Path):
+    report = bench(tmp_path, "--concurrency", "8", "--seed", "7", "--profile")
     assert_sound(report)
     assert report["settings"]["mode"] == "closed"
     assert report["settings"]["seed"] == 7
+    # A py-spy flame graph of each Python service over the measured load.
+    assert report["profiles"] == {
+        name: str(tmp_path / f"profile-{name}.svg") for name in ("stock", "payment", "order")
+    }
+    for name in ("stock", "payment", "order"):
+        svg = (tmp_path / f"profile-{name}.svg").read_text()
+        assert "<svg" in svg and "samples" in svg, name
+
+
+def test_profiling_needs_the_local_stack(tmp_path: pathlib.Path):
+    argv = [sys.executable, "-m", "shopmesh.bench", "--url", "http://127.0.0.1:9", "--profile"]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--profile needs the local stack" in done.stderr
 
 
 def test_open_loop_smoke_run_over_two_processes(tmp_path: pathlib.Path):
