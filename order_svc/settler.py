@@ -30,13 +30,18 @@ Settling = tuple[CheckoutTxn, bool]
 log = logging.getLogger(__name__)
 PARTICIPANTS = ("stock", "payment")
 MAX_BATCH = 500
+# Phase two is off every client's path: a batch waits this long for company, so that light
+# load, too, sends many decisions per call (a reservation is held that much longer).
+LINGER_S = 0.01
 
 
 class Settler:
     def __init__(self, store: OrderStore, peers: Peers, *, max_in_flight: int = 2) -> None:
         self._store = store
         self._peers = peers
-        self._batches = Batcher(self._send, max_batch=MAX_BATCH, max_in_flight=max_in_flight)
+        self._batches = Batcher(
+            self._send, max_batch=MAX_BATCH, max_in_flight=max_in_flight, linger_s=LINGER_S
+        )
 
     def submit(self, txn: CheckoutTxn) -> None:
         """Queue a decided transaction of the request path; returns at once."""

@@ -2,6 +2,9 @@
 whatever arrives while a batch is underway goes out together in the next one. Under light
 load every batch holds one request (no added latency); under heavy load batches grow, and
 the fixed cost of a call or a commit is shared by many requests.
+
+Work nobody waits for (checkout's phase two) can afford to `linger`: each batch first waits
+that long for company, so that light load also shares the fixed cost.
 """
 
 import asyncio
@@ -25,10 +28,12 @@ class Batcher(Generic[T, R]):
         *,
         max_batch: int = 500,
         max_in_flight: int = 1,
+        linger_s: float = 0.0,
     ) -> None:
         self._run_batch = run_batch
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
+        self._linger_s = linger_s
         self._waiting: list[tuple[T, asyncio.Future]] = []
         self._in_flight = 0
         self._starting = False  # a batch's task is created but has not taken its items yet
@@ -64,6 +69,8 @@ class Batcher(Generic[T, R]):
             task.add_done_callback(self._tasks.discard)
 
     async def _run(self) -> None:
+        if self._linger_s and len(self._waiting) < self._max_batch:
+            await asyncio.sleep(self._linger_s)
         self._starting = False
         batch = self._waiting[: self._max_batch]
         del self._waiting[: self._max_batch]

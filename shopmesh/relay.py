@@ -5,6 +5,11 @@ publish and delete sends rows again); consumers deduplicate by event id.
 Runs in every service process; a lease in the store lets one relay per store publish at a
 time, so events leave in the order they were written. Kafka being down only delays events:
 they wait in the outbox, and the request path never waits for Kafka.
+
+Each pass costs two store commits and a round trip to the broker however few rows it carries,
+so after a pass that did not fill a batch the relay lingers a moment (`linger_s`) to let rows
+gather, and it renews its lease only when half of it has run out. Events are audit, not on
+any request's path: a few more milliseconds before they reach Kafka cost nobody anything.
 """
 
 import asyncio
@@ -44,6 +49,7 @@ class OutboxRelay:
         *,
         batch: int = 500,
         idle_s: float = 0.1,
+        linger_s: float = 0.02,
         lease_s: float = 10.0,
         service: str = "",
     ) -> None:
@@ -51,7 +57,9 @@ class OutboxRelay:
         self._settings = settings
         self._batch = batch
         self._idle_s = idle_s
+        self._linger_s = linger_s
         self._lease_s = lease_s
+        self._lease_until = 0.0  # when the lease this relay holds runs out (0: none)
         self._owner = uuid.uuid4().hex
         self._producer = None
         # Counted per service, for shop_outbox_published_total and _relay_errors_total.
@@ -74,15 +82,14 @@ class OutboxRelay:
                     continue
                 if sent == 0:
                     await asyncio.sleep(self._idle_s)
+                elif sent < self._batch:
+                    await asyncio.sleep(self._linger_s)
         finally:
             await self._close_producer()
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows left the outbox."""
-        claimed = await self._store.transact(
-            lambda repo: repo.claim_relay(self._owner, time.time(), self._lease_s)
-        )
-        if not claimed:
+        if not await self._hold_lease():
             return 0
         rows = await self._store.read(lambda repo: repo.pending_events(self._batch))
         if not rows:
@@ -107,6 +114,17 @@ class OutboxRelay:
         if failures:
             raise failures[0]
         return len(delivered)
+
+    async def _hold_lease(self) -> bool:
+        """Whether this relay may publish: it holds the lease, renewed when half has run out."""
+        now = time.time()
+        if now < self._lease_until - self._lease_s / 2:
+            return True
+        claimed = await self._store.transact(
+            lambda repo: repo.claim_relay(self._owner, now, self._lease_s)
+        )
+        self._lease_until = now + self._lease_s if claimed else 0.0
+        return claimed
 
     async def _ensure_producer(self):
         if self._producer is None:

@@ -84,3 +84,22 @@ async def test_a_wrong_number_of_results_fails_the_batch():
 
     with pytest.raises(RuntimeError, match="results for a batch"):
         await Batcher(run).submit(1)
+
+
+async def test_a_lingering_batch_waits_for_company():
+    run = Recorder()
+    batcher = Batcher(run, linger_s=0.05)
+    first = asyncio.ensure_future(batcher.submit(1))
+    await asyncio.sleep(0.01)  # within the linger: still gathering
+    second = asyncio.ensure_future(batcher.submit(2))
+    assert await asyncio.gather(first, second) == [10, 20]
+    assert run.batches == [[1, 2]]
+
+
+async def test_a_full_batch_does_not_linger():
+    run = Recorder()
+    batcher = Batcher(run, max_batch=2, linger_s=60)
+    assert await asyncio.wait_for(
+        asyncio.gather(*(batcher.submit(i) for i in range(4))), timeout=30
+    ) == [0, 10, 20, 30]
+    assert run.batches == [[0, 1], [2, 3]]
