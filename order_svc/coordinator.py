@@ -1,8 +1,9 @@
 """Checkout as a two-phase reserve/commit transaction across stock and payment.
 
     begin (log txn, lock order) -> reserve on both, in parallel, with a deadline
-    -> decide (log decision; order paid on commit) -> answer the client
+    -> decide (log decision; order paid on commit) -> answer a commit
     -> commit/cancel on both, batched with other transactions (order_svc.settler) -> acknowledge
+    -> answer an abort (so that a refusal has released what it held when the client reads it)
 
 The durable log (`order_svc.checkout`) makes every step resumable: recovery, on start and
 periodically, finishes every transaction whose lease has expired: undecided ones past their
@@ -93,7 +94,12 @@ class CheckoutCoordinator:
             partial(checkout.decide, txn_id=txn.txn_id, decision=decision, refusal=refusal)
         )
         faults.crash_point("checkout.after_decision")
-        self.settler.submit(txn)
+        if txn.decision is Decision.COMMIT:
+            self.settler.submit(txn)  # what the client sees is already so: stock and credit held
+        else:
+            # A refusal changes nothing: by the time the client reads it, what was held is
+            # released (or, if a participant is down, handed over to be released).
+            await self.settler.send(txn)
         return self._answer(txn)
 
     async def _log(self, work: Callable) -> object:

@@ -1,16 +1,18 @@
 """Checkout's phase two, in batches: every decision the coordinator sends goes out here.
 
-Once a decision is in the log the client can have its answer: the decision is durable, and
-sending it to the participants is the coordinator's job, not the client's. Decided
+Once a commit decision is in the log the client can have its answer: the decision is durable,
+and sending it to the participants is the coordinator's job, not the client's. Decided
 transactions queue up here; a sender takes everything queued (up to MAX_BATCH), sends one
 SettleReservations call to each participant and records their acknowledgements in one local
 transaction. While a batch is out the next one fills, so the batch grows with the load.
 
-The request path `submit`s and moves on: a transaction of its whose decision could not be
-delivered is handed over (retry event, lease given up) and a retry worker takes it on.
-Recovery and the retry worker `settle` and wait: they keep their lease and try again later
-themselves (handing over again would publish a new retry event every pass). Recovery remains
-the guarantee for a crash before a batch went out.
+The request path `submit`s a commit and moves on, and `send`s a cancel and waits for it, so
+that a refused checkout has released what it held before the client reads the refusal. A
+transaction of the request path whose decision could not be delivered is handed over (retry
+event, lease given up) and a retry worker takes it on. Recovery and the retry worker `settle`
+and wait: they keep their lease and try again later themselves (handing over again would
+publish a new retry event every pass). Recovery remains the guarantee for a crash before a
+batch went out.
 """
 
 import asyncio
@@ -46,6 +48,10 @@ class Settler:
     def submit(self, txn: CheckoutTxn) -> None:
         """Queue a decided transaction of the request path; returns at once."""
         self._batches.add((txn, True))
+
+    async def send(self, txn: CheckoutTxn) -> None:
+        """Like `submit`, but return once the transaction's batch has gone out and come back."""
+        await self._batches.submit((txn, True))
 
     async def settle(self, txn: CheckoutTxn) -> bool:
         """Send a decided transaction's decision with the next batch; True once both

@@ -336,6 +336,16 @@ async def test_two_processes_on_one_file_charge_once(tmp_path, store):
         await other_store.close()
 
 
+async def test_a_refusal_is_answered_once_its_cancels_went_out(store, peers):
+    """A refused checkout changes nothing, also for a client that looks at once."""
+    coordinator = CheckoutCoordinator(store, peers, timeout_s=5.0, lease_s=10.0)
+    peers.refuse("payment", "INSUFFICIENT_CREDIT")
+    assert (await _refusal(coordinator.checkout("o1"))).reason == "INSUFFICIENT_CREDIT"
+    txn_id = peers.reserves[0][1]
+    assert peers.settled("stock") == peers.settled("payment") == [(txn_id, False)]
+    assert (await _txn(store, txn_id)).finished
+
+
 # --- phase two failing, and recovery ---
 
 
