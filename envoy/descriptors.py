@@ -3,6 +3,7 @@ services and their clusters, the methods with a REST binding, the request field 
 set itself in a form to embed in the config."""
 
 import base64
+from collections.abc import Iterator
 
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
@@ -10,16 +11,24 @@ from google.protobuf import descriptor_pb2
 API_PACKAGE_PREFIX = "shop."
 
 
+def _files(descriptor_set: bytes):
+    return descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+
+
+def _shop_services(files) -> Iterator[tuple[str, str, descriptor_pb2.ServiceDescriptorProto]]:
+    """(package, cluster, service) of every service in a shop.* package."""
+    for file in files:
+        if file.package.startswith(API_PACKAGE_PREFIX):
+            for service in file.service:
+                yield file.package, file.package.split(".")[1], service
+
+
 def shop_services(descriptor_set: bytes) -> dict[str, str]:
     """Map every shop service in the descriptor set to its cluster name."""
-    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
-    services = {}
-    for file in files:
-        if not file.package.startswith(API_PACKAGE_PREFIX):
-            continue
-        for service in file.service:
-            cluster = file.package.split(".")[1]
-            services[f"{file.package}.{service.name}"] = cluster
+    services = {
+        f"{package}.{service.name}": cluster
+        for package, cluster, service in _shop_services(_files(descriptor_set))
+    }
     if not services:
         raise SystemExit("no shop.* services in the descriptor set")
     return dict(sorted(services.items()))
@@ -28,16 +37,12 @@ def shop_services(descriptor_set: bytes) -> dict[str, str]:
 def public_methods(descriptor_set: bytes) -> dict[str, str]:
     """Map the gRPC path of every shop method with a REST binding to its cluster. Methods
     without one are internal (the order service's two-phase commit): never routed."""
-    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
-    methods = {}
-    for file in files:
-        if not file.package.startswith(API_PACKAGE_PREFIX):
-            continue
-        for service in file.service:
-            for method in service.method:
-                if method.options.HasExtension(annotations_pb2.http):
-                    path = f"/{file.package}.{service.name}/{method.name}"
-                    methods[path] = file.package.split(".")[1]
+    methods = {
+        f"/{package}.{service.name}/{method.name}": cluster
+        for package, cluster, service in _shop_services(_files(descriptor_set))
+        for method in service.method
+        if method.options.HasExtension(annotations_pb2.http)
+    }
     return dict(sorted(methods.items()))
 
 
@@ -45,19 +50,20 @@ def request_fields(descriptor_set: bytes) -> list[str]:
     """Every field name of every shop request message. The REST API takes all its inputs
     from the path; a query parameter of the same name would silently override the path, so
     the transcoder is told to ignore them."""
-    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    files = _files(descriptor_set)
     messages = {
         f".{file.package}.{message.name}": message
         for file in files
         for message in file.message_type
     }
-    names = set()
-    for file in files:
-        if file.package.startswith(API_PACKAGE_PREFIX):
-            for service in file.service:
-                for method in service.method:
-                    names.update(field.name for field in messages[method.input_type].field)
-    return sorted(names)
+    return sorted(
+        {
+            field.name
+            for _, _, service in _shop_services(files)
+            for method in service.method
+            for field in messages[method.input_type].field
+        }
+    )
 
 
 TRANSCODER = "envoy.filters.http.grpc_json_transcoder"

@@ -33,6 +33,7 @@ import pathlib
 import sys
 
 import yaml
+from connection_manager import connection_manager
 from descriptors import (
     TRANSCODER,
     embed_descriptor,
@@ -68,11 +69,6 @@ class QuotingDumper(yaml.SafeDumper):
 QuotingDumper.add_representer(
     str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
 )
-
-ROUTER = {
-    "name": "envoy.filters.http.router",
-    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-}
 
 
 def host_port(address: str) -> tuple[str, int]:
@@ -142,29 +138,17 @@ def transcoder(
 def listener(
     name: str, address: str, route_config: dict, http_filters: list[dict], extra: dict
 ) -> dict:
+    settings = {
+        # Every answer names its request id (x-request-id), which every service's log lines
+        # carry: `grep <id> run/*.log` follows it.
+        "always_set_request_id_in_response": True,
+        **extra,
+    }
     return {
         "name": name,
         "address": socket_address(address),
         "filter_chains": [
-            {
-                "filters": [
-                    {
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": {
-                            "@type": "type.googleapis.com/envoy.extensions.filters.network."
-                            "http_connection_manager.v3.HttpConnectionManager",
-                            "stat_prefix": name,
-                            "codec_type": "AUTO",
-                            "route_config": route_config,
-                            "http_filters": [*http_filters, ROUTER],
-                            # Every answer names its request id (x-request-id), which every
-                            # service's log lines carry: `grep <id> run/*.log` follows it.
-                            "always_set_request_id_in_response": True,
-                            **extra,
-                        },
-                    }
-                ]
-            }
+            {"filters": [connection_manager(name, route_config, http_filters, settings)]}
         ],
     }
 

@@ -7,6 +7,7 @@ the admin through a static cluster: the way Envoy's docs expose part of the admi
 answers anything else: another method 405, another path 404; neither reaches the admin.
 """
 
+from connection_manager import connection_manager
 from gateway_limits import Limits, connection_limits, seconds
 
 STATS_PATH = "/stats/prometheus"
@@ -18,11 +19,6 @@ MAX_IN_FLIGHT = 4
 SCRAPE_TIMEOUT_S = 10.0  # Prometheus' default scrape_timeout
 # A listener on every interface reaches the admin there through loopback.
 LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1"}
-
-ROUTER = {
-    "name": "envoy.filters.http.router",
-    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-}
 
 
 def refuse(status: int, body: str) -> dict:
@@ -65,15 +61,6 @@ def stats_listener(address: dict, limits: Limits) -> dict:
     slow-client timeouts but none of the REST listener's filters (transcoder, rate limit), and
     ignores the global connection limit, so that scrapes go on while clients are at that
     limit; its own connection limit bounds it instead."""
-    manager = {
-        "@type": "type.googleapis.com/envoy.extensions.filters.network."
-        "http_connection_manager.v3.HttpConnectionManager",
-        "stat_prefix": "stats",
-        "codec_type": "AUTO",
-        "route_config": stats_routes(),
-        "http_filters": [ROUTER],
-        **connection_limits(limits),
-    }
     connection_limit = {
         "@type": "type.googleapis.com/envoy.extensions.filters.network.connection_limit.v3."
         "ConnectionLimit",
@@ -91,10 +78,7 @@ def stats_listener(address: dict, limits: Limits) -> dict:
                         "name": "envoy.filters.network.connection_limit",
                         "typed_config": connection_limit,
                     },
-                    {
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": manager,
-                    },
+                    connection_manager("stats", stats_routes(), [], connection_limits(limits)),
                 ]
             }
         ],

@@ -28,6 +28,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from shopmesh.local_broker import start_broker
+from shopmesh.metrics import OFF as METRICS_OFF
 from shopmesh.metrics import parse_addr
 from shopmesh.settings import DEFAULT_METRICS_PORTS, env_str
 from shopmesh.spanner_emulator import start_emulator
@@ -119,7 +120,8 @@ class StackConfig:
 
     @property
     def stats_on(self) -> bool:
-        return self.stats_addr.lower() != "off"
+        # The same words turn the stats listener off as turn METRICS_ADDR off.
+        return self.stats_addr.strip().lower() not in METRICS_OFF
 
     @property
     def envoy_stats_url(self) -> str | None:
@@ -238,7 +240,7 @@ class Stack:
                 f"--rest-addr={self.config.rest_addr}",
                 f"--grpc-addr={self.config.grpc_addr}",
                 f"--admin-addr={self.config.admin_addr}",
-                f"--stats-addr={self.config.stats_addr}",
+                f"--stats-addr={self.config.stats_addr if self.config.stats_on else 'off'}",
                 *gateway_settings,
                 *upstreams,
             ],

@@ -37,8 +37,12 @@ def latency_ms(samples: Iterable[Sample]) -> dict[str, float]:
     return {name: round(value * 1000, 2) for name, value in figures.items()}
 
 
+def in_window(sample: Sample, warmup: float, duration: float) -> bool:
+    return warmup <= sample[0] < warmup + duration
+
+
 def measured(samples: Iterable[Sample], warmup: float, duration: float) -> list[Sample]:
-    return [s for s in samples if warmup <= s[0] < warmup + duration]
+    return [s for s in samples if in_window(s, warmup, duration)]
 
 
 def repeats(samples: Iterable[Sample]) -> set[int]:
@@ -54,7 +58,7 @@ def repeats(samples: Iterable[Sample]) -> set[int]:
 
 def summarize(samples: list[Sample], warmup: float, duration: float) -> dict:
     again = repeats(samples)
-    window = [(s, i in again) for i, s in enumerate(samples) if warmup <= s[0] < warmup + duration]
+    window = [(s, i in again) for i, s in enumerate(samples) if in_window(s, warmup, duration)]
     ok = sum(1 for s, _ in window if s[2] == 200)
     first_ok = sum(1 for s, repeat in window if s[2] == 200 and not repeat)
     return {
