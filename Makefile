@@ -1,20 +1,30 @@
 # Every command a developer or CI runs. `make up` runs the shop, `make test` tests it.
-PYTHON ?= python3.11
-VENV := .venv
+# CPython 3.11 to 3.13: PYTHON when given, else the newest python3.13, python3.12, python3.11 or
+# python3 on PATH (scripts/python.sh). A .venv made by another interpreter is rebuilt.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell scripts/python.sh pick)
+endif
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit bench clean
+.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(VENV)/.interpreter
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Always checked; the file (and so the install) changes only with the interpreter.
+$(VENV)/.interpreter: FORCE
+	@scripts/python.sh check "$(PYTHON)" "$(VENV)"
+
+FORCE:
 
 install: $(STAMP) ## create .venv and install the shop with its dev tools
 
@@ -68,9 +78,12 @@ test: $(STAMP) check-generated lint ## everything CI runs: generated-code drift,
 test-unit: $(STAMP) ## only the fast tests (rules and stores)
 	$(BIN)/python -m pytest -q tests/unit
 
+smoke: $(STAMP) ## a private stack on free ports, one checkout through the gateway
+	$(BIN)/python -m pytest -q tests/smoke
+
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--rate 500 --duration 20".
 bench: $(STAMP) ## checkout benchmark on a fresh local stack: build/bench/report.{json,png}
 	$(BIN)/python -m shopmesh.bench $(BENCH_ARGS)
 
 clean: ## remove the virtualenv, build output and local data
-	rm -rf $(VENV) build run data
+	rm -rf $(VENV) .venv-* build run data
