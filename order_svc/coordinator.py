@@ -130,15 +130,20 @@ class CheckoutCoordinator:
         return await self._peers.reserve_credit_many(reservations, self._peers.timeout_s)
 
     async def _await_decision(self, txn_id: str) -> CheckoutTxn:
-        """Another request (maybe in another process) is checking out this order: follow it."""
+        """Another request (maybe in another process) is checking out this order: follow it,
+        and presume abort when its lease ran out undecided. A refusal is answered only once
+        what the transaction held is released, as the request that decided it does: the
+        cancels go out again from here (they are idempotent, and batched with others)."""
         while True:
             txn = await self._store.read(lambda repo: repo.get_txn(txn_id))
-            if txn.decision is not None:
-                return txn
-            if time.time() > txn.lease_until:
-                return await self._store.transact(
+            if txn.decision is None and time.time() > txn.lease_until:
+                txn = await self._store.transact(
                     partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
                 )
+            if txn.decision is Decision.ABORT and not txn.finished:
+                await self.settler.settle(txn)
+            if txn.decision is not None:
+                return txn
             await asyncio.sleep(self._poll_s)
 
     def _answer(self, txn: CheckoutTxn) -> CheckoutTxn:

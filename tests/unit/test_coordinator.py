@@ -346,6 +346,36 @@ async def test_a_refusal_is_answered_once_its_cancels_went_out(store, peers):
     assert (await _txn(store, txn_id)).finished
 
 
+async def test_a_duplicate_checkout_answers_its_refusal_once_the_cancels_went_out(store, peers):
+    """The request that waits on another's transaction answers no earlier than the one that
+    decided it: by then both participants have released what it held."""
+    coordinator = CheckoutCoordinator(store, peers, timeout_s=5.0, lease_s=10.0)
+    peers.reserve_delay = {"stock": 0.05, "payment": 0.05}
+    peers.refuse("payment", "INSUFFICIENT_CREDIT")
+    cancels_sent_by_answer = []
+
+    async def checkout_and_look() -> None:
+        refusal = await _refusal(coordinator.checkout("o1"))
+        assert refusal.reason == "INSUFFICIENT_CREDIT"
+        cancels_sent_by_answer.append((len(peers.settled("stock")), len(peers.settled("payment"))))
+
+    await asyncio.gather(*(checkout_and_look() for _ in range(3)))
+    assert len(peers.reserves) == 2  # one transaction for all three requests
+    assert all(stock >= 1 and payment >= 1 for stock, payment in cancels_sent_by_answer)
+
+
+async def test_a_checkout_presuming_a_crashed_one_aborted_releases_its_holds_first(store, fast):
+    """The crashed request had reserved on both; whoever presumes the abort cancels them
+    before answering that nothing was taken."""
+    coordinator, peers = fast
+    await store.transact(_begin("crashed", owner="dead", timeout_s=0.1, lease_s=0.2))
+    await asyncio.sleep(0.25)
+    error = await _refusal(coordinator.checkout("o1"))
+    assert error.reason == "CHECKOUT_TIMED_OUT"
+    assert peers.settled("stock") == peers.settled("payment") == [("crashed", False)]
+    assert (await _txn(store, "crashed")).finished
+
+
 # --- phase two failing, and recovery ---
 
 
