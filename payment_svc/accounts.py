@@ -20,6 +20,9 @@ from shopmesh.validation import checked_sum, require_id, require_non_negative, r
 class User:
     user_id: str
     credit: int
+    # Credit taken by reservations still HELD. It may come back (a cancel), so credit + held
+    # must stay within the API's 32-bit range: every write that adds credit checks the sum.
+    held: int = 0
 
 
 @dataclass
@@ -41,6 +44,10 @@ class Accounts(Reservations, Recorder, Protocol):
 
     def put_users(self, users: Iterator[User]) -> None: ...
 
+    def held_of(self, user_ids: list[str]) -> dict[str, int]:
+        """Credit held, for those of `user_ids` that hold any."""
+        ...
+
     def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None: ...
 
     def put_payment(self, payment: DirectPayment) -> None: ...
@@ -60,7 +67,12 @@ def create_user(accounts: Accounts) -> User:
 
 
 def load_users(accounts: Accounts, batch: list[User]) -> None:
-    """batch_init: (over)write users, each with its own event."""
+    """batch_init: (over)write users, each with its own event. Credit a checkout holds stays
+    held, and must still fit beside the new credit when it comes back."""
+    held = accounts.held_of([user.user_id for user in batch])
+    for user in batch:
+        user.held = held.get(user.user_id, 0)
+        _check_room(user, 0)
     accounts.put_users(batch)
     for user in batch:
         accounts.record(Event(user_key(user.user_id), "user_created", {"credit": user.credit}))
@@ -80,10 +92,19 @@ def find_user(accounts: Accounts, user_id: str) -> User:
     return user
 
 
+def _check_room(user: User, amount: int) -> None:
+    """Refuse credit that would not fit in 32 bits once all held credit came back."""
+    if user.held:
+        checked_sum(user.credit + user.held, amount, "credit plus credit held", "CREDIT_OVERFLOW")
+    else:
+        checked_sum(user.credit, amount, "credit", "CREDIT_OVERFLOW")
+
+
 def add_funds(accounts: Accounts, user_id: str, amount: int) -> User:
     require_positive(amount, "amount", "INVALID_AMOUNT")
     user = find_user(accounts, user_id)
-    user.credit = checked_sum(user.credit, amount, "credit", "CREDIT_OVERFLOW")
+    _check_room(user, amount)
+    user.credit += amount
     accounts.put_user(user)
     fields = {"amount": amount, "credit": user.credit}
     accounts.record(Event(user_key(user_id), "funds_added", fields))
@@ -97,7 +118,7 @@ def pay(accounts: Accounts, user_id: str, amount: int, order_id: str = "") -> Us
     return user
 
 
-def _take(accounts: Accounts, user_id: str, amount: int) -> User:
+def _take(accounts: Accounts, user_id: str, amount: int, *, hold: bool = False) -> User:
     require_positive(amount, "amount", "INVALID_AMOUNT")
     user = find_user(accounts, user_id)
     if user.credit < amount:
@@ -109,6 +130,8 @@ def _take(accounts: Accounts, user_id: str, amount: int) -> User:
             requested=amount,
         )
     user.credit -= amount
+    if hold:
+        user.held += amount
     accounts.put_user(user)
     return user
 
@@ -155,7 +178,8 @@ def cancel_payment(accounts: Accounts, user_id: str, order_id: str) -> User:
             order_id=order_id,
         )
     if not payment.refunded:
-        user.credit = checked_sum(user.credit, payment.amount, "credit", "CREDIT_OVERFLOW")
+        _check_room(user, payment.amount)
+        user.credit += payment.amount
         payment.refunded = True
         accounts.put_user(user)
         accounts.put_payment(payment)
@@ -199,7 +223,9 @@ def reserve_credit(
     require_non_negative(amount, "amount", "INVALID_AMOUNT")
 
     def hold() -> dict:
-        user = _take(accounts, user_id, amount) if amount else find_user(accounts, user_id)
+        user = (
+            _take(accounts, user_id, amount, hold=True) if amount else find_user(accounts, user_id)
+        )
         fields = {"amount": amount, "credit": user.credit, "order_id": order_id}
         accounts.record(Event(user_key(user_id), "credit_reserved", fields, txn_id))
         return {"user_id": user.user_id, "order_id": order_id, "amount": amount}
@@ -209,6 +235,7 @@ def reserve_credit(
 
 def commit_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
     def spend(payload: dict) -> None:
+        accounts.put_user(_unhold(accounts, payload["user_id"], payload["amount"]))
         fields = {"amount": payload["amount"]}
         accounts.record(Event(user_key(payload["user_id"]), "credit_committed", fields, txn_id))
 
@@ -217,11 +244,20 @@ def commit_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservati
 
 def cancel_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
     def release(payload: dict) -> None:
-        user = find_user(accounts, payload["user_id"])
-        # Giving back what was taken: no upper bound check, it fitted before.
+        # Giving back what was taken: it fits, since credit + held was kept in range.
+        user = _unhold(accounts, payload["user_id"], payload["amount"])
         user.credit += payload["amount"]
         accounts.put_user(user)
         fields = {"amount": payload["amount"], "credit": user.credit}
         accounts.record(Event(user_key(user.user_id), "credit_cancelled", fields, txn_id))
 
     return participant.cancel(accounts, txn_id, release, now)
+
+
+def _unhold(accounts: Accounts, user_id: str, amount: int) -> User:
+    """A held reservation ends: its credit is no longer held (spent, or given back by the
+    caller, who writes the user). Never below zero: reservations made before `held` was
+    counted are not in it."""
+    user = find_user(accounts, user_id)
+    user.held = max(0, user.held - amount)
+    return user

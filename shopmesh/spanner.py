@@ -117,6 +117,8 @@ class SpannerRepository:
 
 
 def _param_type(value: object):
+    if isinstance(value, list):
+        return param_types.Array(param_types.STRING)
     if isinstance(value, bool):
         return param_types.BOOL
     if isinstance(value, int):

@@ -39,11 +39,13 @@ class SqliteStore(Generic[R]):
         *,
         synchronous: str = "NORMAL",
         busy_timeout_s: float = 30.0,
+        migrate: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         self.path = path
         self._schema = schema
         self._repository = repository
         self._synchronous = synchronous
+        self._migrate = migrate
         self._busy_timeout_ms = int(busy_timeout_s * 1000)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
         self._conn: sqlite3.Connection | None = None
@@ -98,7 +100,16 @@ class SqliteStore(Generic[R]):
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        conn.executescript(f"BEGIN IMMEDIATE;\n{self._schema}\nCOMMIT;")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(self._schema):
+                conn.execute(statement)
+            if self._migrate is not None:
+                self._migrate(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
         self._conn = conn
 
     def _in_transaction(self, begin: str, work: Callable[[R], T]) -> T:
@@ -130,3 +141,18 @@ class SqliteStore(Generic[R]):
             return refusal
         self._conn.execute("RELEASE work")
         return result
+
+
+def _statements(schema: str) -> list[str]:
+    return [statement.strip() for statement in schema.split(";") if statement.strip()]
+
+
+def add_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """`ALTER TABLE table ADD COLUMN column` unless the table has it; True if it was added.
+    For files made by an earlier version of the schema (CREATE TABLE IF NOT EXISTS keeps them
+    as they were)."""
+    name = column.split()[0]
+    if any(row[1] == name for row in conn.execute(f"PRAGMA table_info({table})")):
+        return False
+    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    return True

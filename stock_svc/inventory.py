@@ -21,6 +21,9 @@ class Item:
     item_id: str
     stock: int
     price: int
+    # Units taken by reservations still HELD. They may come back (a cancel), so stock + held
+    # must stay within the API's 32-bit range: every write that adds stock checks the sum.
+    held: int = 0
 
 
 class Items(Reservations, Recorder, Protocol):
@@ -31,6 +34,10 @@ class Items(Reservations, Recorder, Protocol):
     def put(self, item: Item) -> None: ...
 
     def put_many(self, items: Iterator[Item]) -> None: ...
+
+    def held_of(self, item_ids: list[str]) -> dict[str, int]:
+        """Units held, for those of `item_ids` that hold any."""
+        ...
 
 
 def new_item(price: int) -> Item:
@@ -46,7 +53,12 @@ def create_item(items: Items, price: int) -> Item:
 
 
 def load_items(items: Items, batch: list[Item]) -> None:
-    """batch_init: (over)write items, each with its own event."""
+    """batch_init: (over)write items, each with its own event. Units a checkout holds stay
+    held, and must still fit beside the new stock when they come back."""
+    held = items.held_of([item.item_id for item in batch])
+    for item in batch:
+        item.held = held.get(item.item_id, 0)
+        _check_room(item, 0)
     items.put_many(batch)
     for item in batch:
         fields = {"price": item.price, "stock": item.stock}
@@ -68,10 +80,19 @@ def find_item(items: Items, item_id: str) -> Item:
     return item
 
 
+def _check_room(item: Item, amount: int) -> None:
+    """Refuse stock that would not fit in 32 bits once every held unit came back."""
+    if item.held:
+        checked_sum(item.stock + item.held, amount, "stock plus units held", "STOCK_OVERFLOW")
+    else:
+        checked_sum(item.stock, amount, "stock", "STOCK_OVERFLOW")
+
+
 def add_stock(items: Items, item_id: str, amount: int) -> Item:
     require_positive(amount, "amount", "INVALID_AMOUNT")
     item = find_item(items, item_id)
-    item.stock = checked_sum(item.stock, amount, "stock", "STOCK_OVERFLOW")
+    _check_room(item, amount)
+    item.stock += amount
     items.put(item)
     items.record(Event(item_key(item_id), "stock_added", {"amount": amount, "stock": item.stock}))
     return item
@@ -84,7 +105,7 @@ def subtract_stock(items: Items, item_id: str, amount: int) -> Item:
     return item
 
 
-def _take(items: Items, item_id: str, amount: int) -> Item:
+def _take(items: Items, item_id: str, amount: int, *, hold: bool = False) -> Item:
     require_positive(amount, "amount", "INVALID_AMOUNT")
     item = find_item(items, item_id)
     if item.stock < amount:
@@ -96,6 +117,8 @@ def _take(items: Items, item_id: str, amount: int) -> Item:
             requested=amount,
         )
     item.stock -= amount
+    if hold:
+        item.held += amount
     items.put(item)
     return item
 
@@ -107,7 +130,7 @@ def reserve_stock(items: Items, txn_id: str, lines: dict[str, int], now: float) 
         # Sorted, so that concurrent reservations lock rows in one order (Spanner).
         for item_id, quantity in sorted(lines.items()):
             require_positive(quantity, "quantity", "INVALID_QUANTITY")
-            item = _take(items, item_id, quantity)
+            item = _take(items, item_id, quantity, hold=True)
             fields = {"quantity": quantity, "stock": item.stock}
             items.record(Event(item_key(item_id), "stock_reserved", fields, txn_id))
         return {"lines": lines}
@@ -118,6 +141,7 @@ def reserve_stock(items: Items, txn_id: str, lines: dict[str, int], now: float) 
 def commit_reservation(items: Items, txn_id: str, now: float) -> Reservation:
     def sell(payload: dict) -> None:
         for item_id, quantity in sorted(payload["lines"].items()):
+            items.put(_unhold(items, item_id, quantity))
             fields = {"quantity": quantity}
             items.record(Event(item_key(item_id), "stock_committed", fields, txn_id))
 
@@ -127,11 +151,20 @@ def commit_reservation(items: Items, txn_id: str, now: float) -> Reservation:
 def cancel_reservation(items: Items, txn_id: str, now: float) -> Reservation:
     def release(payload: dict) -> None:
         for item_id, quantity in sorted(payload["lines"].items()):
-            item = find_item(items, item_id)
-            # Giving back what was taken: no upper bound check, it fitted before.
+            # Giving back what was taken: it fits, since stock + held was kept in range.
+            item = _unhold(items, item_id, quantity)
             item.stock += quantity
             items.put(item)
             fields = {"quantity": quantity, "stock": item.stock}
             items.record(Event(item_key(item_id), "stock_cancelled", fields, txn_id))
 
     return participant.cancel(items, txn_id, release, now)
+
+
+def _unhold(items: Items, item_id: str, quantity: int) -> Item:
+    """A held reservation ends: its units are no longer held (sold, or given back by the
+    caller, who writes the item). Never below zero: reservations made before `held` was
+    counted are not in it."""
+    item = find_item(items, item_id)
+    item.held = max(0, item.held - quantity)
+    return item

@@ -17,7 +17,9 @@ class SpannerAccounts(SpannerRepository, SpannerReservations, SpannerOutbox):
         if found:
             return user
         rows = self.query(
-            "SELECT UserId, Credit FROM Users WHERE UserId = @user_id", lock=True, user_id=user_id
+            "SELECT UserId, Credit, Held FROM Users WHERE UserId = @user_id",
+            lock=True,
+            user_id=user_id,
         )
         return User(*rows[0]) if rows else None
 
@@ -26,9 +28,17 @@ class SpannerAccounts(SpannerRepository, SpannerReservations, SpannerOutbox):
 
     def put_users(self, users: Iterable[User]) -> None:
         users = list(users)
-        self.upsert("Users", ("UserId", "Credit"), [(u.user_id, u.credit) for u in users])
+        columns = ("UserId", "Credit", "Held")
+        self.upsert("Users", columns, [(u.user_id, u.credit, u.held) for u in users])
         for user in users:
             self.remember("Users", user.user_id, user)
+
+    def held_of(self, user_ids: list[str]) -> dict[str, int]:
+        rows = self.query(
+            "SELECT UserId, Held FROM Users WHERE UserId IN UNNEST(@ids) AND Held > 0",
+            ids=user_ids,
+        )
+        return {user_id: held for user_id, held in rows}
 
     def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None:
         found, payment = self.recall("DirectPayments", (user_id, order_id))

@@ -1,12 +1,13 @@
 """The embedded default store: one SQLite file per payment service."""
 
+import json
 import pathlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from payment_svc.accounts import DirectPayment, User
 from shopmesh import sqlite_outbox, sqlite_reservations
-from shopmesh.sqlite import SqliteStore
+from shopmesh.sqlite import SqliteStore, add_column
 from shopmesh.sqlite_outbox import SqliteOutbox
 from shopmesh.sqlite_reservations import SqliteReservations
 
@@ -16,7 +17,8 @@ SCHEMA = (
     + """
 CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY,
-    credit  INTEGER NOT NULL CHECK (credit >= 0)
+    credit  INTEGER NOT NULL CHECK (credit >= 0),
+    held    INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS direct_payments (
     user_id  TEXT NOT NULL,
@@ -29,6 +31,18 @@ CREATE TABLE IF NOT EXISTS direct_payments (
 )
 
 
+def migrate(conn: sqlite3.Connection) -> None:
+    """Files made before users counted their held credit get the column, filled from the
+    reservations still HELD."""
+    if add_column(conn, "users", "held INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0)"):
+        for (payload,) in conn.execute("SELECT payload FROM reservations WHERE state = 'HELD'"):
+            held = json.loads(payload)
+            conn.execute(
+                "UPDATE users SET held = held + ? WHERE user_id = ?",
+                (held["amount"], held["user_id"]),
+            )
+
+
 class SqliteAccounts(SqliteReservations, SqliteOutbox):
     SERVICE = "payment"
 
@@ -37,21 +51,26 @@ class SqliteAccounts(SqliteReservations, SqliteOutbox):
 
     def get_user(self, user_id: str) -> User | None:
         row = self._conn.execute(
-            "SELECT user_id, credit FROM users WHERE user_id = ?", (user_id,)
+            "SELECT user_id, credit, held FROM users WHERE user_id = ?", (user_id,)
         ).fetchone()
         return User(*row) if row else None
 
     def put_user(self, user: User) -> None:
-        self._conn.execute(
-            "INSERT OR REPLACE INTO users (user_id, credit) VALUES (?, ?)",
-            (user.user_id, user.credit),
+        self.put_users([user])
+
+    def put_users(self, users: Iterable[User]) -> None:
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO users (user_id, credit, held) VALUES (?, ?, ?)",
+            ((u.user_id, u.credit, u.held) for u in users),
         )
 
-    def put_users(self, users: Iterator[User]) -> None:
-        self._conn.executemany(
-            "INSERT OR REPLACE INTO users (user_id, credit) VALUES (?, ?)",
-            ((u.user_id, u.credit) for u in users),
+    def held_of(self, user_ids: list[str]) -> dict[str, int]:
+        rows = self._conn.execute(
+            "SELECT user_id, held FROM users"
+            " WHERE user_id IN (SELECT value FROM json_each(?)) AND held > 0",
+            (json.dumps(user_ids),),
         )
+        return dict(rows)
 
     def get_payment(self, user_id: str, order_id: str) -> DirectPayment | None:
         row = self._conn.execute(
@@ -70,4 +89,4 @@ class SqliteAccounts(SqliteReservations, SqliteOutbox):
 
 
 def open_sqlite_store(path: pathlib.Path, synchronous: str) -> SqliteStore[SqliteAccounts]:
-    return SqliteStore(path, SCHEMA, SqliteAccounts, synchronous=synchronous)
+    return SqliteStore(path, SCHEMA, SqliteAccounts, synchronous=synchronous, migrate=migrate)

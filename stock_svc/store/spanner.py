@@ -8,7 +8,7 @@ from shopmesh.spanner_reservations import SpannerReservations
 from shopmesh.spanner_schema import migrate
 from stock_svc.inventory import Item
 
-_COLUMNS = ("ItemId", "Stock", "Price")
+_COLUMNS = ("ItemId", "Stock", "Price", "Held")
 
 
 class SpannerItems(SpannerRepository, SpannerReservations, SpannerOutbox):
@@ -19,7 +19,7 @@ class SpannerItems(SpannerRepository, SpannerReservations, SpannerOutbox):
         if found:
             return item
         rows = self.query(
-            "SELECT ItemId, Stock, Price FROM Items WHERE ItemId = @item_id",
+            "SELECT ItemId, Stock, Price, Held FROM Items WHERE ItemId = @item_id",
             lock=True,
             item_id=item_id,
         )
@@ -30,9 +30,16 @@ class SpannerItems(SpannerRepository, SpannerReservations, SpannerOutbox):
 
     def put_many(self, items: Iterable[Item]) -> None:
         items = list(items)
-        self.upsert("Items", _COLUMNS, [(i.item_id, i.stock, i.price) for i in items])
+        self.upsert("Items", _COLUMNS, [(i.item_id, i.stock, i.price, i.held) for i in items])
         for item in items:
             self.remember("Items", item.item_id, item)
+
+    def held_of(self, item_ids: list[str]) -> dict[str, int]:
+        rows = self.query(
+            "SELECT ItemId, Held FROM Items WHERE ItemId IN UNNEST(@ids) AND Held > 0",
+            ids=item_ids,
+        )
+        return {item_id: held for item_id, held in rows}
 
 
 def open_spanner_store(settings: SpannerSettings) -> SpannerStore[SpannerItems]:

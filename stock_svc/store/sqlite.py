@@ -1,11 +1,12 @@
 """The embedded default store: one SQLite file per stock service."""
 
+import json
 import pathlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from shopmesh import sqlite_outbox, sqlite_reservations
-from shopmesh.sqlite import SqliteStore
+from shopmesh.sqlite import SqliteStore, add_column
 from shopmesh.sqlite_outbox import SqliteOutbox
 from shopmesh.sqlite_reservations import SqliteReservations
 from stock_svc.inventory import Item
@@ -17,10 +18,22 @@ SCHEMA = (
 CREATE TABLE IF NOT EXISTS items (
     item_id TEXT PRIMARY KEY,
     stock   INTEGER NOT NULL CHECK (stock >= 0),
-    price   INTEGER NOT NULL CHECK (price >= 0)
+    price   INTEGER NOT NULL CHECK (price >= 0),
+    held    INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0)
 ) WITHOUT ROWID;
 """
 )
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Files made before items counted their held units get the column, filled from the
+    reservations still HELD."""
+    if add_column(conn, "items", "held INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0)"):
+        for (payload,) in conn.execute("SELECT payload FROM reservations WHERE state = 'HELD'"):
+            for item_id, quantity in json.loads(payload)["lines"].items():
+                conn.execute(
+                    "UPDATE items SET held = held + ? WHERE item_id = ?", (quantity, item_id)
+                )
 
 
 class SqliteItems(SqliteReservations, SqliteOutbox):
@@ -31,22 +44,27 @@ class SqliteItems(SqliteReservations, SqliteOutbox):
 
     def get(self, item_id: str) -> Item | None:
         row = self._conn.execute(
-            "SELECT item_id, stock, price FROM items WHERE item_id = ?", (item_id,)
+            "SELECT item_id, stock, price, held FROM items WHERE item_id = ?", (item_id,)
         ).fetchone()
         return Item(*row) if row else None
 
     def put(self, item: Item) -> None:
-        self._conn.execute(
-            "INSERT OR REPLACE INTO items (item_id, stock, price) VALUES (?, ?, ?)",
-            (item.item_id, item.stock, item.price),
+        self.put_many([item])
+
+    def put_many(self, items: Iterable[Item]) -> None:
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO items (item_id, stock, price, held) VALUES (?, ?, ?, ?)",
+            ((i.item_id, i.stock, i.price, i.held) for i in items),
         )
 
-    def put_many(self, items: Iterator[Item]) -> None:
-        self._conn.executemany(
-            "INSERT OR REPLACE INTO items (item_id, stock, price) VALUES (?, ?, ?)",
-            ((i.item_id, i.stock, i.price) for i in items),
+    def held_of(self, item_ids: list[str]) -> dict[str, int]:
+        rows = self._conn.execute(
+            "SELECT item_id, held FROM items"
+            " WHERE item_id IN (SELECT value FROM json_each(?)) AND held > 0",
+            (json.dumps(item_ids),),
         )
+        return dict(rows)
 
 
 def open_sqlite_store(path: pathlib.Path, synchronous: str) -> SqliteStore[SqliteItems]:
-    return SqliteStore(path, SCHEMA, SqliteItems, synchronous=synchronous)
+    return SqliteStore(path, SCHEMA, SqliteItems, synchronous=synchronous, migrate=migrate)

@@ -3,11 +3,14 @@ time they are answered, balances that never leave the API's 32-bit range, and on
 cannot fail anyone else's checkout. One private SQLite stack for the module."""
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 
+import grpc
 import httpx
 import pytest
 
+from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shopmesh.devstack import Stack, StackConfig
 
 from .checkout_helpers import Shop, ok, outcome, refused
@@ -59,3 +62,72 @@ def test_every_refusal_of_a_duplicate_checkout_comes_after_the_release(shop, edg
 
     assert {answer for answer, _ in seen} == {"4xx:INSUFFICIENT_CREDIT"}, seen
     assert [stock for _, stock in seen] == [60] * len(seen)
+
+
+def _hold_stock(stack: Stack, txn_id: str, item: str, quantity: int) -> None:
+    """What a checkout under way does at stock: hold units for its transaction."""
+    with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        request = stock_pb2.ReserveStockRequest(
+            transaction_id=txn_id, lines=[stock_pb2.ReservationLine(item_id=item, quantity=quantity)]
+        )
+        reply = stub.BatchReserveStock(
+            stock_pb2.BatchReserveStockRequest(requests=[request]), timeout=5
+        )
+        assert not reply.results[0].HasField("error"), reply
+
+
+def _cancel_stock(stack: Stack, txn_id: str) -> None:
+    with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        cancel = stock_pb2.Settlement(
+            transaction_id=txn_id, decision=stock_pb2.SETTLEMENT_DECISION_CANCEL
+        )
+        stub.SettleReservations(stock_pb2.SettleReservationsRequest(settlements=[cancel]), timeout=5)
+
+
+def test_stock_added_beside_held_units_stays_within_32_bits(shop, edge_stack):
+    item = shop.item(price=1, stock=5)
+    txn_id = str(uuid.uuid4())
+    _hold_stock(edge_stack, txn_id, item, 5)
+
+    refused(shop.http.post(f"/stock/add/{item}/{MAX_INT32}"), "STOCK_OVERFLOW", 400)
+    ok(shop.http.post(f"/stock/add/{item}/{MAX_INT32 - 5}"))
+    _cancel_stock(edge_stack, txn_id)
+
+    assert shop.stock(item) == MAX_INT32
+    refused(shop.http.post(f"/stock/add/{item}/1"), "STOCK_OVERFLOW", 400)
+    assert ok(shop.http.post(f"/stock/subtract/{item}/1"))["stock"] == MAX_INT32 - 1
+
+
+async def _race_add_with_refused_checkout(url: str, rounds: list[tuple[str, str, str]]) -> list:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        answers = []
+        for order, item, user in rounds:
+            answers += await asyncio.gather(
+                http.post(f"/orders/checkout/{order}"),
+                http.post(f"/stock/add/{item}/{MAX_INT32}"),
+                http.post(f"/payment/add_funds/{user}/{MAX_INT32}"),
+            )
+        return answers
+
+
+def test_adds_racing_a_refused_checkout_never_leave_a_balance_the_api_cannot_return(
+    shop, edge_stack
+):
+    """The issue's sequence: stock 5, a checkout of all 5 that fails on credit, raced with
+    adding 2^31-1 units; and credit 5, a checkout of 5 that fails on stock, raced with adding
+    2^31-1 credit."""
+    rounds = []
+    for _ in range(15):
+        item, user = shop.item(price=1, stock=5), shop.user(credit=0)
+        rounds.append((shop.order(user, [(item, 5)]), item, shop.user()))
+        item, user = shop.item(price=1, stock=4), shop.user(credit=5)
+        rounds.append((shop.order(user, [(item, 5)]), shop.item(price=1), user))
+
+    answers = asyncio.run(_race_add_with_refused_checkout(edge_stack.config.rest_url, rounds))
+
+    assert all(a.status_code < 500 for a in answers), [outcome(a) for a in answers]
+    for _, item, user in rounds:
+        assert 0 <= shop.stock(item) <= MAX_INT32
+        assert 0 <= shop.credit(user) <= MAX_INT32

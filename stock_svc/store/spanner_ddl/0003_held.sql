@@ -1,0 +1,4 @@
+-- Units taken by reservations still HELD: stock + held must fit the API's 32-bit range,
+-- because a cancel gives the held units back. Reservations held while this was applied are
+-- not counted (the rules never let Held go below zero).
+ALTER TABLE Items ADD COLUMN Held INT64 NOT NULL DEFAULT (0);
