@@ -69,7 +69,8 @@ def _hold_stock(stack: Stack, txn_id: str, item: str, quantity: int) -> None:
     with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         request = stock_pb2.ReserveStockRequest(
-            transaction_id=txn_id, lines=[stock_pb2.ReservationLine(item_id=item, quantity=quantity)]
+            transaction_id=txn_id,
+            lines=[stock_pb2.ReservationLine(item_id=item, quantity=quantity)],
         )
         reply = stub.BatchReserveStock(
             stock_pb2.BatchReserveStockRequest(requests=[request]), timeout=5
@@ -83,7 +84,9 @@ def _cancel_stock(stack: Stack, txn_id: str) -> None:
         cancel = stock_pb2.Settlement(
             transaction_id=txn_id, decision=stock_pb2.SETTLEMENT_DECISION_CANCEL
         )
-        stub.SettleReservations(stock_pb2.SettleReservationsRequest(settlements=[cancel]), timeout=5)
+        stub.SettleReservations(
+            stock_pb2.SettleReservationsRequest(settlements=[cancel]), timeout=5
+        )
 
 
 def test_stock_added_beside_held_units_stays_within_32_bits(shop, edge_stack):

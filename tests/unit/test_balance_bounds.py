@@ -33,11 +33,11 @@ async def bank(payment_store):
     """User "u": credit 100, of which a checkout "t1" holds 30; a direct payment of 10 for
     order "paid" already taken from it."""
     await payment_store.transact(lambda repo: repo.put_users([User("u", 110)]))
-    await payment_store.transact(partial(accounts.pay_order, user_id="u", order_id="paid", amount=10))
     await payment_store.transact(
-        partial(
-            accounts.reserve_credit, txn_id="t1", user_id="u", order_id="o", amount=30, now=0.0
-        )
+        partial(accounts.pay_order, user_id="u", order_id="paid", amount=10)
+    )
+    await payment_store.transact(
+        partial(accounts.reserve_credit, txn_id="t1", user_id="u", order_id="o", amount=30, now=0.0)
     )
     return payment_store
 
@@ -72,9 +72,7 @@ async def test_a_commit_ends_the_hold_so_the_room_comes_back(stock):
     assert (item.stock, item.held) == (MAX_INT32, 0)
 
 
-async def test_batch_init_over_held_units_keeps_them_and_refuses_what_would_not_fit(
-    stock, refused
-):
+async def test_batch_init_over_held_units_keeps_them_and_refuses_what_would_not_fit(stock, refused):
     await refused(
         stock,
         lambda repo: inventory.load_items(repo, [Item("a", MAX_INT32, 0)]),
@@ -131,8 +129,7 @@ async def test_a_stock_file_of_the_previous_schema_counts_its_held_units(tmp_pat
     path = tmp_path / "stock.db"
     _old_file(
         path,
-        OLD_RESERVATIONS
-        + "CREATE TABLE items (item_id TEXT PRIMARY KEY, stock INTEGER NOT NULL,"
+        OLD_RESERVATIONS + "CREATE TABLE items (item_id TEXT PRIMARY KEY, stock INTEGER NOT NULL,"
         " price INTEGER NOT NULL) WITHOUT ROWID;",
         [
             "INSERT INTO items VALUES ('a', 1, 2)",
