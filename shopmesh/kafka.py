@@ -75,10 +75,10 @@ class KafkaSettings:
         return options
 
 
-async def start_producer(settings: KafkaSettings) -> AIOKafkaProducer:
-    producer = AIOKafkaProducer(
-        **settings.client_options(), acks="all", linger_ms=5, request_timeout_ms=10_000
-    )
+async def start_producer(settings: KafkaSettings, **options) -> AIOKafkaProducer:
+    """A producer acknowledged by all in-sync replicas; `options` are aiokafka's, on top."""
+    defaults = {"acks": "all", "linger_ms": 5, "request_timeout_ms": 10_000}
+    producer = AIOKafkaProducer(**settings.client_options(), **{**defaults, **options})
     await producer.start()
     return producer
 

@@ -12,6 +12,20 @@ SHARDS = 16
 _COLUMNS = ("Shard", "CommittedAt", "Position", "EventKey", "Topic", "Payload")
 
 
+# Rows after (at, pos, shard, key) in (CommittedAt, Position, Shard, EventKey) order. The
+# query helper types parameters as INT64 or STRING, so the timestamp travels as text.
+_AFTER = (
+    " WHERE CommittedAt > CAST(@at AS TIMESTAMP) OR (CommittedAt = CAST(@at AS TIMESTAMP)"
+    " AND (Position > @pos OR (Position = @pos"
+    " AND (Shard > @shard OR (Shard = @shard AND EventKey > @key)))))"
+)
+
+
+def _after_params(after: list) -> dict:
+    shard, committed_at, position, key = after
+    return {"at": committed_at.rfc3339(), "pos": position, "shard": shard, "key": key}
+
+
 class SpannerOutbox:
     """Needs SpannerRepository's query/upsert/delete_rows and a class attribute SERVICE."""
 
@@ -32,11 +46,17 @@ class SpannerOutbox:
         values = (shard, spanner.COMMIT_TIMESTAMP, self._position, row.key, row.topic, payload)
         self.upsert("Outbox", _COLUMNS, [values])
 
-    def pending_events(self, limit: int) -> list[tuple[list, OutboxRow]]:
+    def pending_events(self, limit: int, after: list | None = None) -> list[tuple[list, OutboxRow]]:
+        """The oldest `limit` rows, or the oldest after the row whose key is `after` (paging).
+        Ordered by the whole primary key, so that a page never skips a row it ties with."""
+        where, params = "", {}
+        if after is not None:
+            where, params = _AFTER, _after_params(after)
         rows = self.query(
             "SELECT Shard, CommittedAt, Position, EventKey, Topic, Payload FROM Outbox"
-            " ORDER BY CommittedAt, Position LIMIT @limit",
+            f"{where} ORDER BY CommittedAt, Position, Shard, EventKey LIMIT @limit",
             limit=limit,
+            **params,
         )
         # BYTES come back base64-encoded too.
         return [(row[:4], OutboxRow(row[4], row[3], base64.b64decode(row[5]))) for row in rows]

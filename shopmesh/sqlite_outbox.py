@@ -38,9 +38,11 @@ class SqliteOutbox:
             (row.topic, row.key, row.payload),
         )
 
-    def pending_events(self, limit: int) -> list[tuple[int, OutboxRow]]:
+    def pending_events(self, limit: int, after: int | None = None) -> list[tuple[int, OutboxRow]]:
+        """The oldest `limit` rows, or the oldest after the row whose id is `after` (paging)."""
         rows = self._conn.execute(
-            "SELECT seq, topic, key, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)
+            "SELECT seq, topic, key, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (-1 if after is None else after, limit),
         )
         return [(seq, OutboxRow(topic, key, payload)) for seq, topic, key, payload in rows]
 

@@ -1,40 +1,82 @@
-"""The outbox relay against a real SQLite outbox, with a fake Kafka producer."""
+"""The outbox relay against real outboxes (SQLite, and Spanner where the emulator is), with a
+fake Kafka producer."""
 
 import asyncio
 import pathlib
 from collections.abc import AsyncIterator
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
+from aiokafka.partitioner import DefaultPartitioner
 
+from shop.events.v1.events_pb2 import AuditEvent
 from shopmesh.events import Event, item_key
 from shopmesh.kafka import KafkaSettings
-from shopmesh.relay import OutboxRelay
+from shopmesh.relay import MAX_PAGES, OutboxRelay, partition_of
 from shopmesh.sqlite import SqliteStore
 from stock_svc.store.sqlite import open_sqlite_store
 
 SETTINGS = KafkaSettings("unused:9092", "shop.audit", "shop.checkout-retry", "stock")
+PARTITIONS = 4
+
+
+class FakeBatch:
+    """Takes `capacity` records, like a record batch of a fixed size."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.records: list[tuple[bytes, bytes]] = []
+
+    def append(self, *, key: bytes, value: bytes, timestamp: None) -> object | None:
+        if len(self.records) >= self.capacity:
+            return None
+        self.records.append((key, value))
+        return object()
 
 
 class FakeProducer:
-    """Acknowledges every send at once and remembers what was sent."""
+    """Acknowledges every batch at once, except a batch holding a key in `failing` (as a
+    broker that lost a partition would), and remembers what was delivered, in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self.failing: set[bytes] = set()
         self.sent: list[tuple[str, bytes]] = []
+        self.values: list[tuple[bytes, bytes]] = []
 
-    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future:
-        self.sent.append((topic, key))
+    async def partitions_for(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
+
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch(self.capacity)
+
+    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> asyncio.Future:
         acked = asyncio.get_running_loop().create_future()
+        if any(key in self.failing for key, _ in batch.records):
+            acked.set_exception(KafkaTimeoutError())
+            return acked
+        assert {partition_of(key.decode(), PARTITIONS) for key, _ in batch.records} == {partition}
+        self.sent.extend((topic, key) for key, _ in batch.records)
+        self.values.extend(batch.records)
         acked.set_result(None)
         return acked
+
+    def amounts(self, key: str) -> list[int]:
+        """The `amount` of every stock_added delivered for `key`, in delivery order."""
+        return [
+            AuditEvent.FromString(value).stock_added.amount
+            for sent_key, value in self.values
+            if sent_key == key.encode()
+        ]
 
     async def stop(self) -> None:
         pass
 
 
 class Relay(OutboxRelay):
-    def __init__(self, store: SqliteStore, **options) -> None:
+    def __init__(self, store: SqliteStore, producer: FakeProducer | None = None, **options):
         super().__init__(store, SETTINGS, **options)
-        self.producer = FakeProducer()
+        self.producer = producer or FakeProducer()
 
     async def _ensure_producer(self) -> FakeProducer:
         return self.producer
@@ -69,7 +111,7 @@ async def test_one_relay_per_store_publishes_while_its_lease_holds(store):
     # still it alone may publish.
     assert await second.relay_once() == 0
     assert await first.relay_once() == 1
-    assert [key for _, key in first.producer.sent] == [b"item/a", b"item/b", b"item/c"]
+    assert sorted(key for _, key in first.producer.sent) == [b"item/a", b"item/b", b"item/c"]
     assert second.producer.sent == []
     assert await _outbox_size(store) == 0
 
@@ -111,21 +153,119 @@ async def test_after_a_pass_that_did_not_fill_a_batch_the_relay_lingers(store):
         return sent
 
     relay.relay_once = timed
-    await _record(store, [f"i{n}" for n in range(4)])  # one full batch, then one row
+    # A pass reads up to MAX_PAGES pages: a full pass, then one row.
+    await _record(store, [f"i{n}" for n in range(3 * MAX_PAGES + 1)])
     running = asyncio.create_task(relay.run())
     for _ in range(500):
-        if len(relay.producer.sent) == 4:
+        if len(relay.producer.sent) == 3 * MAX_PAGES + 1:
             break
         await asyncio.sleep(0.01)
     await _record(store, ["late"])
     for _ in range(500):
-        if len(relay.producer.sent) == 5:
+        if len(relay.producer.sent) == 3 * MAX_PAGES + 2:
             break
         await asyncio.sleep(0.01)
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
 
-    assert [sent for _, sent in passes[:2]] == [3, 1]
+    assert [sent for _, sent in passes[:2]] == [3 * MAX_PAGES, 1]
     # After the partial batch (1 of 3), the next pass waited for the linger.
     assert passes[2][0] - passes[1][0] >= 0.05
-    assert len(relay.producer.sent) == 5
+    assert len(relay.producer.sent) == 3 * MAX_PAGES + 2
+
+
+# --- busy keys ---------------------------------------------------------------------------
+
+
+async def _record_numbered(store, key_counts: list[tuple[str, int]], start: int = 0) -> None:
+    """For each (item, n): n stock_added events of that item with amounts start.., in order."""
+
+    def work(repo) -> None:
+        for item, count in key_counts:
+            for n in range(start, start + count):
+                repo.record(Event(item_key(item), "stock_added", {"amount": n}))
+
+    await store.transact(work)
+
+
+async def _drain(relay: Relay, store, most: int) -> int:
+    """Passes until the outbox is empty (at most `most`); returns how many it took."""
+    for passes in range(1, most + 1):
+        await relay.relay_once()
+        if await _outbox_size(store) == 0:
+            return passes
+    return most + 1
+
+
+def _other_partition_items(hot: str, count: int) -> list[str]:
+    """`count` items whose events go to another partition than `hot`'s."""
+    hot_partition = partition_of(item_key(hot), PARTITIONS)
+    names = (f"i{n}" for n in range(10_000))
+    return [n for n in names if partition_of(item_key(n), PARTITIONS) != hot_partition][:count]
+
+
+def test_a_key_goes_to_the_partition_kafkas_default_partitioner_picks():
+    """Rows are sent in batches to an explicit partition: the same one `send` would pick, so
+    that events of one entity produced elsewhere share its partition."""
+    everything = list(range(PARTITIONS))
+    for key in ["item/1", "user/42", "order/x", "8b0c1f0e-txn"]:
+        expected = DefaultPartitioner()(key.encode(), everything, everything)
+        assert partition_of(key, PARTITIONS) == expected
+
+
+async def test_a_busy_key_drains_in_a_few_passes_in_order_and_so_do_the_others(stock_store):
+    """500 events of one item ahead of others' used to take 500 passes (one per key each)."""
+    relay = Relay(stock_store, batch=200)
+    others = [f"o{n}" for n in range(20)]
+    await _record_numbered(stock_store, [("hot", 500)] + [(o, 3) for o in others])
+
+    assert await _drain(relay, stock_store, most=10) <= 4
+    assert relay.producer.amounts("item/hot") == list(range(500))
+    assert all(relay.producer.amounts(f"item/{o}") == [0, 1, 2] for o in others)
+
+
+async def test_a_pass_reads_past_a_key_whose_partition_batch_is_full(stock_store):
+    """A page of the busy key fills its partition's batch; the rows behind it still go."""
+    relay = Relay(stock_store, FakeProducer(capacity=50), batch=50)
+    others = _other_partition_items("hot", 5)
+    await _record_numbered(stock_store, [("hot", 120)] + [(o, 2) for o in others])
+
+    await relay.relay_once()
+
+    assert relay.producer.amounts("item/hot") == list(range(50))
+    assert all(relay.producer.amounts(f"item/{o}") == [0, 1] for o in others)
+    assert await _drain(relay, stock_store, most=10) == 2
+    assert relay.producer.amounts("item/hot") == list(range(120))
+
+
+async def test_a_failed_batch_goes_again_before_anything_newer_of_its_key(stock_store):
+    relay = Relay(stock_store)
+    others = _other_partition_items("hot", 5)
+    await _record_numbered(stock_store, [("hot", 30)] + [(o, 2) for o in others])
+    relay.producer.failing = {b"item/hot"}
+
+    with pytest.raises(KafkaTimeoutError):
+        await relay.relay_once()
+
+    # The other partitions' keys went through; the busy key kept all its rows.
+    assert relay.producer.amounts("item/hot") == []
+    assert all(relay.producer.amounts(f"item/{o}") == [0, 1] for o in others)
+    assert await _outbox_size(stock_store) == 30
+    await _record_numbered(stock_store, [("hot", 10)], start=30)
+    relay.producer.failing = set()
+    assert await _drain(relay, stock_store, most=3) == 1
+    assert relay.producer.amounts("item/hot") == list(range(40))
+
+
+async def test_pending_events_pages_on_after_a_given_row(stock_store):
+    await _record_numbered(stock_store, [("a", 3), ("b", 2), ("a", 2)])
+
+    first = await stock_store.read(lambda repo: repo.pending_events(4))
+    rest = await stock_store.read(lambda repo: repo.pending_events(4, first[-1][0]))
+    keys = [row.key for _, row in first + rest]
+    whole = await stock_store.read(lambda repo: repo.pending_events(100))
+
+    assert keys == [row.key for _, row in whole]
+    assert keys == ["item/a"] * 3 + ["item/b"] * 2 + ["item/a"] * 2
+    amounts = [AuditEvent.FromString(row.payload).stock_added.amount for _, row in first + rest]
+    assert amounts == [0, 1, 2, 0, 1, 0, 1]
