@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from order_svc.orders import Order, Orders, find_order
+from order_svc.orders import Order, Orders, check_quantities, find_order
 from shopmesh.errors import Aborted, error_to_dict
 from shopmesh.events import Event, order_key
 from shopmesh.validation import require_id
@@ -83,6 +83,8 @@ def begin(
         return Begun(order)
     if order.checkout_txn:
         return Begun(order, in_progress=order.checkout_txn)
+    # Orders stored before lines were bounded: refused here, before anything is reserved.
+    check_quantities(order)
     txn = CheckoutTxn(
         txn_id,
         order.order_id,

@@ -206,5 +206,6 @@ def _as_refusal(result: BaseException) -> ShopError:
         return result
     if isinstance(result, TimeoutError):
         return Aborted("DEPENDENCY_UNAVAILABLE", "a participant did not answer in time")
+    # The cause is for the log; the client learns only that the checkout did not happen.
     log.warning("reserve failed unexpectedly: %r", result)
-    return Aborted("DEPENDENCY_UNAVAILABLE", f"a participant failed: {result!r}")
+    return Aborted("DEPENDENCY_UNAVAILABLE", "a participant failed to answer; nothing was taken")

@@ -125,6 +125,27 @@ def check_new_line(item_id: str, quantity: int) -> None:
     require_positive(quantity, "quantity", "INVALID_QUANTITY")
 
 
+def check_quantities(order: Order) -> None:
+    """Every item's units over all lines, and all units of the order, must fit the 32 bits a
+    reservation line and the API carry (prices may be 0, so the cost does not bound them)."""
+    quantities = order.quantities()
+    for item_id, units in quantities.items():
+        if units > MAX_INT32:
+            raise OutOfRange(
+                "QUANTITY_OVERFLOW",
+                f"order {order.order_id!r} would hold {units} units of item {item_id!r};"
+                f" at most {MAX_INT32}",
+                order_id=order.order_id,
+                item_id=item_id,
+            )
+    if sum(quantities.values()) > MAX_INT32:
+        raise OutOfRange(
+            "QUANTITY_OVERFLOW",
+            f"order {order.order_id!r} would hold more than {MAX_INT32} units in all",
+            order_id=order.order_id,
+        )
+
+
 def add_item(orders: Orders, order_id: str, line: Line) -> Order:
     check_new_line(line.item_id, line.quantity)
     order = find_unpaid(orders, order_id)
@@ -135,6 +156,7 @@ def add_item(orders: Orders, order_id: str, line: Line) -> Order:
             f"total cost would exceed {MAX_INT32} ({order.total_cost} + {line.cost})",
             order_id=order_id,
         )
+    check_quantities(Order(order.order_id, order.user_id, lines=[*order.lines, line]))
     order.lines.append(line)
     orders.put(order)
     fields = {

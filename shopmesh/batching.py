@@ -5,13 +5,22 @@ the fixed cost of a call or a commit is shared by many requests.
 
 Work nobody waits for (checkout's phase two) can afford to `linger`: each batch first waits
 that long for company, so that light load also shares the fixed cost.
+
+One item's bad data must not fail the others: when a batch of several fails with an
+unexpected exception (not a ShopError, which says the whole call was refused, e.g. a peer that
+is down), each item is run again on its own, and only those that fail alone get the failure.
 """
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Generic, TypeVar
+
+from shopmesh.errors import ShopError
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -76,11 +85,7 @@ class Batcher(Generic[T, R]):
         del self._waiting[: self._max_batch]
         self._start_batches()  # what did not fit, if a slot is free
         try:
-            results = await self._run_batch([item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"{len(results)} results for a batch of {len(batch)}")
-        except BaseException as failure:  # noqa: BLE001 - handed to every waiter
-            results = [failure] * len(batch)
+            results = await self._results([item for item, _ in batch])
         finally:
             self._in_flight -= 1
         for (_, future), result in zip(batch, results, strict=True):
@@ -91,6 +96,26 @@ class Batcher(Generic[T, R]):
             else:
                 future.set_result(result)
         self._start_batches()
+
+    async def _results(self, items: list[T]) -> Sequence[R | BaseException]:
+        try:
+            return await self._checked(items)
+        except Exception as failure:  # noqa: BLE001 - handed to the waiters
+            if len(items) == 1 or isinstance(failure, ShopError):
+                return [failure] * len(items)
+            log.warning("a batch of %d failed (%r); running each alone", len(items), failure)
+            alone = await asyncio.gather(
+                *(self._checked([item]) for item in items), return_exceptions=True
+            )
+            return [result if isinstance(result, BaseException) else result[0] for result in alone]
+        except BaseException as failure:  # noqa: BLE001 - cancelled: every waiter is told
+            return [failure] * len(items)
+
+    async def _checked(self, items: list[T]) -> Sequence[R | BaseException]:
+        results = await self._run_batch(items)
+        if len(results) != len(items):
+            raise RuntimeError(f"{len(results)} results for a batch of {len(items)}")
+        return results
 
 
 def in_this_context(work: Callable[..., R]) -> Callable[..., R]:

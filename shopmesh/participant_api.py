@@ -8,7 +8,7 @@ from functools import partial
 from types import ModuleType
 
 from shopmesh import faults, participant
-from shopmesh.errors import InvalidArgument, ShopError
+from shopmesh.errors import Aborted, InvalidArgument, ShopError
 from shopmesh.grpc_errors import status_message
 from shopmesh.participant import Reservation
 
@@ -51,8 +51,9 @@ class ReservationEndpoints:
         results = []
         for request, outcome in zip(requests, outcomes, strict=True):
             result = result_type(transaction_id=request.transaction_id)
-            if isinstance(outcome, ShopError):
-                result.error.CopyFrom(status_message(outcome, self._domain))
+            if isinstance(outcome, Exception):
+                refusal = outcome if isinstance(outcome, ShopError) else _failed(request)
+                result.error.CopyFrom(status_message(refusal, self._domain))
             else:
                 result.state = self.state(outcome)
             results.append(result)
@@ -94,3 +95,13 @@ class ReservationEndpoints:
             for (txn_id, _), outcome in zip(decisions, outcomes, strict=True)
         ]
         return self._pb.SettleReservationsResponse(results=results)
+
+
+def _failed(request) -> ShopError:
+    """What a reservation that failed unexpectedly answers (its work was undone, and the
+    cause is in this service's log, not in the answer)."""
+    return Aborted(
+        "RESERVATION_FAILED",
+        f"transaction {request.transaction_id!r} could not be reserved; nothing is held",
+        transaction_id=request.transaction_id,
+    )

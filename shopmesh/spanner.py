@@ -28,7 +28,7 @@ from google.cloud import spanner
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.pool import BurstyPool
 
-from shopmesh.errors import Aborted, ShopError
+from shopmesh.errors import Aborted
 from shopmesh.settings import env_int, env_str
 
 log = logging.getLogger(__name__)
@@ -184,14 +184,16 @@ class SpannerStore(Generic[R]):
                 "STORE_CONTENTION", f"the transaction kept aborting; nothing changed ({error})"
             ) from error
 
-    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | ShopError]:
-        """Each work in a transaction of its own, concurrently: a ShopError is its result."""
+    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | Exception]:
+        """Each work in a transaction of its own, concurrently: whatever it raised (a refusal,
+        a deadline, an internal error) is its result alone; the others committed or not on
+        their own."""
         results = await asyncio.gather(
             *(self.transact(work) for work in works), return_exceptions=True
         )
         for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, ShopError):
-                raise result
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result  # cancellation, KeyboardInterrupt: not one work's failure
         return results
 
     def _in_transaction(self, txn, work: Callable[[R], T]) -> T:

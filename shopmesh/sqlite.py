@@ -64,9 +64,10 @@ class SqliteStore(Generic[R]):
         """Run `work` in one write transaction; an exception rolls everything back."""
         return await self._run(self._in_transaction, "BEGIN IMMEDIATE", work)
 
-    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | ShopError]:
-        """Run each work as if in a write transaction of its own: a ShopError undoes that work
-        alone and is its result. All commit together, in one sync to disk."""
+    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | Exception]:
+        """Run each work as if in a write transaction of its own: an exception (a ShopError,
+        or a bug one request's data provoked) undoes that work alone and is its result. All
+        commit together, in one sync to disk."""
         return await self._run(self._each_in_transaction, works)
 
     async def read(self, work: Callable[[R], T]) -> T:
@@ -125,20 +126,22 @@ class SqliteStore(Generic[R]):
         conn.execute("COMMIT")
         return result
 
-    def _each_in_transaction(self, works: list[Callable[[R], T]]) -> list[T | ShopError]:
-        def each(repo: R) -> list[T | ShopError]:
+    def _each_in_transaction(self, works: list[Callable[[R], T]]) -> list[T | Exception]:
+        def each(repo: R) -> list[T | Exception]:
             return [self._isolated(repo, work) for work in works]
 
         return self._in_transaction("BEGIN IMMEDIATE", each)
 
-    def _isolated(self, repo: R, work: Callable[[R], T]) -> T | ShopError:
+    def _isolated(self, repo: R, work: Callable[[R], T]) -> T | Exception:
         self._conn.execute("SAVEPOINT work")
         try:
             result = work(repo)
-        except ShopError as refusal:
+        except Exception as failure:  # noqa: BLE001 - that work's result, the others go on
+            if not isinstance(failure, ShopError):
+                log.error("one work of a batch failed; the others go on", exc_info=failure)
             self._conn.execute("ROLLBACK TO work")
             self._conn.execute("RELEASE work")
-            return refusal
+            return failure
         self._conn.execute("RELEASE work")
         return result
 

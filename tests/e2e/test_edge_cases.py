@@ -13,7 +13,7 @@ import pytest
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shopmesh.devstack import Stack, StackConfig
 
-from .checkout_helpers import Shop, ok, outcome, refused
+from .checkout_helpers import Shop, ok, outcome, refused, send_all
 
 pytestmark = pytest.mark.e2e
 MAX_INT32 = 2**31 - 1
@@ -134,3 +134,36 @@ def test_adds_racing_a_refused_checkout_never_leave_a_balance_the_api_cannot_ret
     for _, item, user in rounds:
         assert 0 <= shop.stock(item) <= MAX_INT32
         assert 0 <= shop.credit(user) <= MAX_INT32
+
+
+def test_an_order_line_total_past_32_bits_is_refused_where_it_is_added(shop):
+    free = shop.item(price=0, stock=10)
+    user = shop.user()
+    order = shop.order(user, [(free, MAX_INT32)])
+    refused(shop.http.post(f"/orders/addItem/{order}/{free}/1"), "QUANTITY_OVERFLOW", 400)
+    other = shop.item(price=0)
+    refused(shop.http.post(f"/orders/addItem/{order}/{other}/1"), "QUANTITY_OVERFLOW", 400)
+    assert shop.find(order)["items"] == [[free, MAX_INT32]]
+
+
+def test_bad_orders_interleaved_with_good_checkouts_fail_no_one_else(shop, edge_stack):
+    """Orders as big as they may be (and attempts at bigger ones) checked out at the same
+    time as 96 ordinary ones: every ordinary checkout is paid, every big one refused with its
+    own reason, and no answer names an internal error."""
+    item, free = shop.item(price=1, stock=96), shop.item(price=0, stock=1)
+    good = [shop.order(shop.user(credit=1), [(item, 1)]) for _ in range(96)]
+    bad = []
+    for _ in range(24):
+        order = shop.order(shop.user(), [(free, MAX_INT32)])
+        refused(shop.http.post(f"/orders/addItem/{order}/{free}/{MAX_INT32}"), "QUANTITY_OVERFLOW")
+        bad.append(order)
+    paths = [f"/orders/checkout/{o}" for pair in zip(good[::4], bad, strict=True) for o in pair]
+    paths += [f"/orders/checkout/{o}" for i, o in enumerate(good) if i % 4]
+
+    answers = asyncio.run(send_all(edge_stack.config.rest_url, [("POST", p) for p in paths], 48))
+
+    by_order = {path.rsplit("/", 1)[1]: outcome(a) for path, a in zip(paths, answers, strict=True)}
+    assert [by_order[o] for o in good] == ["200"] * 96
+    assert {by_order[o] for o in bad} == {"4xx:INSUFFICIENT_STOCK"}
+    assert not any("Value out of range" in a.text for a in answers)
+    assert shop.stock(item) == 0 and shop.stock(free) == 1

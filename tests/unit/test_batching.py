@@ -6,6 +6,7 @@ import asyncio
 import pytest
 
 from shopmesh.batching import Batcher
+from shopmesh.errors import Aborted
 
 
 class Recorder:
@@ -52,19 +53,39 @@ async def test_an_exception_as_a_result_fails_only_its_item():
     assert isinstance(results[1], ValueError)
 
 
-async def test_a_failing_batch_fails_every_item_and_the_next_batch_still_runs():
+async def test_a_refused_batch_fails_every_item_and_the_next_batch_still_runs():
     calls = []
 
     async def run(items: list[int]) -> list[int]:
         calls.append(items)
         if len(calls) == 1:
-            raise ConnectionError("peer down")
+            raise Aborted("DEPENDENCY_UNAVAILABLE", "peer down")
         return items
 
     batcher = Batcher(run)
     failed = await asyncio.gather(batcher.submit(1), batcher.submit(2), return_exceptions=True)
-    assert all(isinstance(result, ConnectionError) for result in failed)
+    assert [getattr(result, "reason", result) for result in failed] == [
+        "DEPENDENCY_UNAVAILABLE"
+    ] * 2
+    assert calls == [[1, 2]]  # the whole call was refused: not tried again item by item
     assert await batcher.submit(3) == 3
+
+
+async def test_one_item_that_breaks_its_batch_fails_alone():
+    """The batch function raises on item 13's data; everyone else's items go through."""
+    calls = []
+
+    async def run(items: list[int]) -> list[int]:
+        calls.append(items)
+        if 13 in items:
+            raise ValueError("Value out of range")
+        return [item * 10 for item in items]
+
+    batcher = Batcher(run)
+    results = await asyncio.gather(*(batcher.submit(i) for i in (1, 13, 2)), return_exceptions=True)
+    assert results[0] == 10 and results[2] == 20
+    assert isinstance(results[1], ValueError)
+    assert calls == [[1, 13, 2], [1], [13], [2]]
 
 
 async def test_batches_are_at_most_max_batch_and_drain_waits_for_added_work():

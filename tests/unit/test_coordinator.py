@@ -15,6 +15,7 @@ from order_svc.orders import Line, Order
 from order_svc.store import sqlite as order_sqlite
 from shopmesh.errors import Aborted, FailedPrecondition, ShopError
 from shopmesh.sqlite import SqliteStore
+from shopmesh.validation import MAX_INT32
 
 LINES = {"a": 2, "b": 1}
 TOTAL = 2 * 3 + 1 * 7
@@ -374,6 +375,21 @@ async def test_a_checkout_presuming_a_crashed_one_aborted_releases_its_holds_fir
     assert error.reason == "CHECKOUT_TIMED_OUT"
     assert peers.settled("stock") == peers.settled("payment") == [("crashed", False)]
     assert (await _txn(store, "crashed")).finished
+
+
+async def test_an_order_stored_with_too_many_units_is_refused_alone(store, peers, coordinator):
+    """An order from before lines were bounded is refused before anything is reserved, and
+    the checkouts logged in the same batch go through."""
+    big = Order("big", "u", lines=[Line("a", MAX_INT32, 0), Line("a", MAX_INT32, 0)])
+    await store.transact(lambda repo: repo.put_many(iter([big])))
+
+    big_result, o1 = await asyncio.gather(
+        coordinator.checkout("big"), coordinator.checkout("o1"), return_exceptions=True
+    )
+    assert getattr(big_result, "reason", big_result) == "QUANTITY_OVERFLOW"
+    assert o1.decision is Decision.COMMIT
+    assert [txn_id for _, txn_id, *_ in peers.reserves] == [o1.txn_id] * 2
+    assert (await _order(store, "big")).checkout_txn is None
 
 
 # --- phase two failing, and recovery ---

@@ -84,6 +84,23 @@ async def test_add_item_past_the_32_bit_limit_is_refused(book, refused, line):
     await refused(book, work, "COST_OVERFLOW", snapshot=orders_now, kind=Kind.OUT_OF_RANGE)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [Line("a", MAX_INT32 - 1, 0), Line("c", MAX_INT32 - 2, 0)],
+    ids=["one-item-over-lines", "all-items"],
+)
+async def test_add_item_past_32_bits_of_units_is_refused(book, refused, line):
+    """Prices may be 0, so the cost does not bound the units: an item's units over all its
+    lines, and the order's units in all, must fit a reservation's 32-bit fields."""
+    work = call(orders.add_item, line=line)
+    await refused(book, work, "QUANTITY_OVERFLOW", snapshot=orders_now, kind=Kind.OUT_OF_RANGE)
+
+
+async def test_add_item_up_to_32_bits_of_units(book):
+    order = await book.transact(call(orders.add_item, line=Line("c", MAX_INT32 - 3, 0)))
+    assert sum(order.quantities().values()) == MAX_INT32
+
+
 async def test_add_item_refuses_bad_quantity(book, refused, bad_number):
     quantity, kind = bad_number
     work = call(orders.add_item, line=Line("c", quantity, 10))

@@ -275,3 +275,21 @@ async def test_two_processes_on_one_file_take_exactly_50_units(open_store, backe
 
     assert outcomes == {"OK": 50, case.refusal: 50}
     assert await store.read(case.remaining) == 0
+
+
+async def test_one_work_of_a_batch_failing_unexpectedly_undoes_only_itself(order_store):
+    """transact_each: a bug one request's data provokes is that work's result; the works
+    beside it commit (SQLite: one transaction with savepoints; Spanner: one each)."""
+
+    def write(order_id: str):
+        return lambda repo: repo.put(Order(order_id, "u"))
+
+    def write_then_fail(repo):
+        repo.put(Order("broken", "u"))
+        raise ValueError("Value out of range")
+
+    results = await order_store.transact_each([write("x"), write_then_fail, write("y")])
+
+    assert isinstance(results[1], ValueError)
+    stored = await order_store.read(lambda repo: [repo.get(i) for i in ("x", "broken", "y")])
+    assert [o.order_id if o else None for o in stored] == ["x", None, "y"]
