@@ -8,6 +8,7 @@ from payment_svc.store import PaymentStore
 from shop.payment.v1 import payment_pb2 as pb
 from shop.payment.v1 import payment_pb2_grpc
 from shopmesh import faults
+from shopmesh.errors import Aborted
 from shopmesh.participant_api import ReservationEndpoints
 from shopmesh.stale_reservations import StaleReservationResolver
 
@@ -80,9 +81,16 @@ class PaymentApi(ReservationEndpoints, payment_pb2_grpc.PaymentServiceServicer):
         # One snapshot: a commit arriving in between must not be missed by both reads.
         paid, held = await self._store.read(lambda repo: (status(repo), undecided(repo)))
         if not paid and held and self._resolver is not None:
-            for txn_id in held:
-                await self._resolver.resolve(txn_id)
+            learned = [await self._resolver.resolve(txn_id) for txn_id in held]
             paid = await self._store.read(status)
+            if not paid and not all(learned):
+                # A checkout of the order may be paid already: "false" could be wrong.
+                raise Aborted(
+                    "DEPENDENCY_UNAVAILABLE",
+                    f"order {request.order_id!r} has a checkout whose outcome the order service"
+                    " could not tell; try again",
+                    service="order",
+                )
         return pb.GetPaymentStatusResponse(paid=paid)
 
     async def ReserveCredit(

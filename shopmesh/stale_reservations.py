@@ -59,8 +59,9 @@ class StaleReservationResolver:
                 await self.resolve(txn_id)
         return len(stale)
 
-    async def resolve(self, txn_id: str) -> None:
-        """Ask the coordinator for the transaction's outcome and apply it, if decided."""
+    async def resolve(self, txn_id: str) -> bool:
+        """Ask the coordinator for the transaction's outcome and apply it, if decided. False
+        when the coordinator could not be asked (the outcome is unknown here)."""
         try:
             reply = await call(
                 self._coordinator.GetCheckoutOutcome,
@@ -72,17 +73,18 @@ class StaleReservationResolver:
             # One transaction the coordinator cannot answer for must not hold up the others.
             log.warning("cannot learn the outcome of %s: %r", txn_id, error)
             recovery_action("stale_unanswered")
-            return
+            return False
         if reply.outcome == order_pb2.CHECKOUT_OUTCOME_COMMITTED:
             apply = self._commit
         elif reply.outcome == order_pb2.CHECKOUT_OUTCOME_ABORTED:
             apply = self._cancel
         else:
             recovery_action("stale_undecided")
-            return
+            return True
         recovery_action("stale_commit" if apply is self._commit else "stale_cancel")
         log.info("reservation %s: coordinator says %s", txn_id, reply.outcome)
         try:
             await self._store.transact(partial(apply, txn_id=txn_id, now=time.time()))
         except ShopError as error:
             log.error("cannot apply the outcome of %s: %r", txn_id, error)
+        return True

@@ -144,3 +144,27 @@ def test_random_kill_9_during_concurrent_checkouts(crash_stack: Stack):
                 assert shop.paid(order), order
             elif outcome(sent.answer).startswith("4xx"):
                 assert not shop.paid(order), f"{order}: {describe(sent.answer)}"
+
+
+def test_payment_status_that_cannot_be_known_is_an_error_not_a_wrong_false(crash_stack: Stack):
+    """Payment crashed inside the commit of a paid checkout, then the coordinator went down:
+    the credit is still HELD and only the coordinator knows the checkout committed. The status
+    says so (409) rather than "not paid"; once the coordinator is back it says paid."""
+    with client(crash_stack) as http:
+        shop = Shop(http)
+        item, user = shop.item(price=3, stock=10), shop.user(credit=100)
+        order = shop.order(user, [(item, 2)])
+        crash_stack.restart_service(
+            "payment", extra_env={"SHOP_FAULT_POINT": "commit.before_apply"}
+        )
+        assert outcome(shop.checkout(order)) == "200"
+        assert crash_stack.processes["payment"].wait(timeout=30) == EXIT_CODE
+        crash_stack.kill("order")
+        crash_stack.restart_service("payment")
+
+        status = http.get(f"/payment/status/{user}/{order}")
+        refused(status, "DEPENDENCY_UNAVAILABLE", 409)
+
+        crash_stack.start_service("order")
+        crash_stack.wait_serving("order")
+        assert http.get(f"/payment/status/{user}/{order}").json() == {"paid": True}

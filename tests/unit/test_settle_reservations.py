@@ -336,7 +336,9 @@ async def test_payment_status_asks_nobody_without_a_held_checkout(
     assert servicer.asked == []
 
 
-async def test_payment_status_with_the_coordinator_down_is_not_paid(payment):
+async def test_payment_status_with_the_coordinator_down_cannot_be_known(payment):
+    """The held checkout may be paid already (the coordinator answers before it commits):
+    a definite "false" could be wrong, so the status is an error the client can retry."""
     resolver = StaleReservationResolver(
         payment,
         accounts.commit_reservation,
@@ -347,7 +349,9 @@ async def test_payment_status_with_the_coordinator_down_is_not_paid(payment):
     )
     try:
         await _reserve_credit(payment, "t1")
-        assert await _paid(PaymentApi(payment, resolver)) is False
+        with pytest.raises(ShopError) as refused:
+            await _paid(PaymentApi(payment, resolver))
+        assert refused.value.reason == "DEPENDENCY_UNAVAILABLE"
         assert await _state(payment, "t1") is State.HELD
         assert await _credit(payment) == 70
     finally:
