@@ -113,13 +113,17 @@ def _existing(repo: Checkouts, txn_id: str) -> CheckoutTxn:
 def decide(
     repo: Checkouts, txn_id: str, decision: Decision, refusal: dict | None = None
 ) -> CheckoutTxn:
-    """Record the decision, unless one is recorded already: then return that one."""
+    """Record the decision, unless one is recorded already: then return that one. An order
+    that no longer belongs to the transaction (batch_init overwrote it meanwhile) is not the
+    order the transaction reserved for: it aborts, and the order is left as it is."""
     txn = _existing(repo, txn_id)
     if txn.decision is not None:
         return txn
+    order = repo.get(txn.order_id)
+    if order is None or order.checkout_txn != txn_id:
+        return _abort_replaced(repo, txn)
     txn.decision = decision
     txn.refusal = refusal
-    order = find_order(repo, txn.order_id)
     if decision is Decision.COMMIT:
         order.paid = True
         fields = {"user_id": txn.user_id, "total_cost": txn.total, "units": sum(txn.lines.values())}
@@ -130,6 +134,24 @@ def decide(
         event = Event(order_key(txn.order_id), "checkout_aborted", {"reason": reason}, txn_id)
     repo.put(order)
     repo.put_txn(txn)
+    repo.record(event)
+    return txn
+
+
+def _abort_replaced(repo: Checkouts, txn: CheckoutTxn) -> CheckoutTxn:
+    txn.decision = Decision.ABORT
+    txn.refusal = error_to_dict(
+        Aborted(
+            "ORDER_CHANGED",
+            f"order {txn.order_id!r} was replaced while it was being checked out; nothing was"
+            " taken",
+            order_id=txn.order_id,
+        )
+    )
+    repo.put_txn(txn)
+    event = Event(
+        order_key(txn.order_id), "checkout_aborted", {"reason": "ORDER_CHANGED"}, txn.txn_id
+    )
     repo.record(event)
     return txn
 

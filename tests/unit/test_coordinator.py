@@ -392,6 +392,27 @@ async def test_an_order_stored_with_too_many_units_is_refused_alone(store, peers
     assert (await _order(store, "big")).checkout_txn is None
 
 
+async def test_an_order_overwritten_mid_checkout_is_not_marked_paid_by_the_old_txn(
+    store, peers, coordinator
+):
+    """batch_init replaces order "o1" while its checkout reserves: the old transaction aborts
+    (ORDER_CHANGED) and cancels, and the new order is left unpaid and unlocked."""
+    peers.gate = asyncio.Event()
+    checking_out = asyncio.ensure_future(coordinator.checkout("o1"))
+    await peers.reserving.wait()
+    replacement = Order("o1", "someone-else", lines=[Line("z", 1, 1)])
+    await store.transact(partial(orders.load_orders, batch=[replacement]))
+    peers.gate.set()
+
+    error = await _refusal(checking_out)
+
+    assert error.reason == "ORDER_CHANGED"
+    txn_id = peers.reserves[0][1]
+    assert peers.settled("stock") == peers.settled("payment") == [(txn_id, False)]
+    order = await _order(store)
+    assert (order.user_id, order.paid, order.checkout_txn) == ("someone-else", False, None)
+
+
 # --- phase two failing, and recovery ---
 
 
