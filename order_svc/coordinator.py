@@ -89,10 +89,7 @@ class CheckoutCoordinator:
         txn = begun.txn
         refusal = await self._reserve(txn)
         faults.crash_point("checkout.before_decision")
-        decision = Decision.COMMIT if refusal is None else Decision.ABORT
-        txn = await self._log(
-            partial(checkout.decide, txn_id=txn.txn_id, decision=decision, refusal=refusal)
-        )
+        txn = await self._decide(txn, refusal)
         faults.crash_point("checkout.after_decision")
         if txn.decision is Decision.COMMIT:
             self.settler.submit(txn)  # what the client sees is already so: stock and credit held
@@ -101,6 +98,27 @@ class CheckoutCoordinator:
             # released (or, if a participant is down, handed over to be released).
             await self.settler.send(txn)
         return self._answer(txn)
+
+    async def _decide(self, txn: CheckoutTxn, refusal: dict | None) -> CheckoutTxn:
+        """Log the decision; a store that fails is tried again (deciding is idempotent: the
+        first decision recorded wins) until the request's deadline. If it never succeeds the
+        outcome is not knowable here: what is held stays held until recovery presumes abort
+        once the lease runs out, and the client is told exactly that."""
+        decision = Decision.COMMIT if refusal is None else Decision.ABORT
+        decide = partial(checkout.decide, txn_id=txn.txn_id, decision=decision, refusal=refusal)
+        delay = 0.05
+        while True:
+            try:
+                return await self._log(decide)
+            except ShopError:
+                raise
+            except Exception as error:
+                if time.time() + delay > txn.deadline:
+                    log.error("could not log the decision of %s: %r", txn.txn_id, error)
+                    raise _undecided(txn, self._lease_s) from error
+                log.warning("logging the decision of %s failed (%r); again", txn.txn_id, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def _log(self, work: Callable) -> object:
         """One write to the checkout log, committed together with others under way."""
@@ -199,6 +217,16 @@ class CheckoutCoordinator:
             except Exception:
                 log.exception("recovery pass failed; retrying")
             await asyncio.sleep(interval_s)
+
+
+def _undecided(txn: CheckoutTxn, lease_s: float) -> ShopError:
+    return Aborted(
+        "CHECKOUT_UNDECIDED",
+        f"the checkout of order {txn.order_id!r} could not record its decision; check out"
+        " again to learn the outcome: the order is paid only if that answers 200, and otherwise"
+        f" the stock and credit it holds are released within {lease_s:.0f} s",
+        order_id=txn.order_id,
+    )
 
 
 def _as_refusal(result: BaseException) -> ShopError:

@@ -2,6 +2,7 @@
 
 import asyncio
 import pathlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -411,6 +412,53 @@ async def test_an_order_overwritten_mid_checkout_is_not_marked_paid_by_the_old_t
     assert peers.settled("stock") == peers.settled("payment") == [(txn_id, False)]
     order = await _order(store)
     assert (order.user_id, order.paid, order.checkout_txn) == ("someone-else", False, None)
+
+
+class FailingLog:
+    """The order store, whose batched log writes fail `failures` times once armed (a disk
+    error, a Spanner deadline): what the decision meets if the store falters after BEGIN."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self.failures = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    async def transact_each(self, works: list) -> list:
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return await self._store.transact_each(works)
+
+
+async def _checkout_with_failing_decision(store, peers, failures: int):
+    failing = FailingLog(store)
+    coordinator = CheckoutCoordinator(failing, peers, timeout_s=0.5, lease_s=10.0)
+    peers.gate = asyncio.Event()
+    checking_out = asyncio.ensure_future(coordinator.checkout("o1"))
+    await peers.reserving.wait()
+    failing.failures = failures
+    peers.gate.set()
+    return await asyncio.gather(checking_out, return_exceptions=True)
+
+
+async def test_a_decision_the_store_fails_to_log_at_first_is_logged_again(store, peers):
+    [txn] = await _checkout_with_failing_decision(store, peers, failures=2)
+    assert txn.decision is Decision.COMMIT
+    assert (await _order(store)).paid
+
+
+async def test_a_decision_that_cannot_be_logged_says_so_and_leaves_the_holds_to_recovery(
+    store, peers
+):
+    [error] = await _checkout_with_failing_decision(store, peers, failures=1000)
+    assert error.reason == "CHECKOUT_UNDECIDED"
+    assert "nothing" not in error.message
+    txn = await _txn(store, peers.reserves[0][1])
+    assert txn.decision is None  # recovery presumes abort once the lease has run out
+    assert peers.settles == []  # no participant was told anything it could regret
+    assert not (await _order(store)).paid
 
 
 # --- phase two failing, and recovery ---
