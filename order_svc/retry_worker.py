@@ -5,6 +5,11 @@ reach every participant. Workers in one consumer group (one per order-service pr
 several may run) take them and re-send the decision with backoff until both participants
 acknowledge. Offsets are committed only after a retry is handled, so a crashed worker's events
 are taken by another. Store-driven recovery stays the safety net when Kafka is down.
+
+A worker handles its partitions' events one after another, so one transaction that can never
+finish (a participant that refuses the decision for good, e.g. RESERVATION_NOT_FOUND after
+lost data) must not hold up the rest: after `give_up_after_s` it is left to recovery, which
+keeps resending it in its batches, and counted (`retry_event_gave_up`) so that someone looks.
 """
 
 import asyncio
@@ -31,11 +36,13 @@ class CheckoutRetryWorker:
         *,
         first_delay_s: float = 0.5,
         max_delay_s: float = 10.0,
+        give_up_after_s: float = 120.0,
     ) -> None:
         self._coordinator = coordinator
         self._settings = settings
         self._first_delay_s = first_delay_s
         self._max_delay_s = max_delay_s
+        self._give_up_after_s = give_up_after_s
 
     async def run(self) -> None:
         while True:
@@ -67,12 +74,18 @@ class CheckoutRetryWorker:
             await consumer.commit()
 
     async def handle(self, retry: events_pb2.CheckoutRetry) -> None:
-        """Re-send the decision until both participants acknowledge, backing off."""
+        """Re-send the decision until both participants acknowledge, backing off; past
+        `give_up_after_s` since it was requested, leave it to recovery."""
         requested = retry.requested_at.ToNanoseconds() / 1e9
+        give_up_at = time.time() + self._give_up_after_s
         delay = self._first_delay_s
         await asyncio.sleep(max(0.0, requested + delay - time.time()))
         while not await self._redrive(retry.transaction_id):
             delay = min(delay * 2, self._max_delay_s)
+            if time.time() + delay > give_up_at:
+                log.error("retry of %s: not finished, left to recovery", retry.transaction_id)
+                recovery_action("retry_event_gave_up")
+                return
             await asyncio.sleep(delay)
         log.info("retry of %s finished", retry.transaction_id)
         recovery_action("retry_event_done")

@@ -72,7 +72,7 @@ RELAY_ERRORS = Counter(
 
 # The actions each service may count, so that every series exists (at 0) from the start.
 RECOVERY_ACTIONS_OF = {
-    "order": ("resend_commit", "resend_abort", "retry_event_done"),
+    "order": ("resend_commit", "resend_abort", "retry_event_done", "retry_event_gave_up"),
     "stock": ("stale_commit", "stale_cancel", "stale_undecided", "stale_unanswered"),
     "payment": ("stale_commit", "stale_cancel", "stale_undecided", "stale_unanswered"),
 }
