@@ -61,6 +61,11 @@ class Aborted(ShopError):
 _BY_KIND = {cls.kind: cls for cls in ShopError.__subclasses__()}
 
 
+class TransactionTooLarge(Exception):
+    """The store refused a transaction for its size (Spanner: more than 80,000 mutations);
+    nothing of it was written, and the same work in smaller transactions may succeed."""
+
+
 def error_to_dict(error: ShopError) -> dict:
     """A refusal as data, to store it and raise it again later (e.g. for a repeated request)."""
     return {

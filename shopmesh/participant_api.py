@@ -2,15 +2,18 @@
 cancel of reservations, one at a time or in batches, and the mapping of reservation states to
 the service's enum."""
 
+import logging
 import time
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
 
 from shopmesh import faults, participant
-from shopmesh.errors import Aborted, InvalidArgument, ShopError
+from shopmesh.errors import Aborted, InvalidArgument, ShopError, TransactionTooLarge
 from shopmesh.grpc_errors import status_message
 from shopmesh.participant import Reservation
+
+log = logging.getLogger(__name__)
 
 
 class ReservationEndpoints:
@@ -20,6 +23,8 @@ class ReservationEndpoints:
     _store: object
     _pb: ModuleType
     _rules: ModuleType
+    # How often a SettleReservations was too large for one transaction and split itself.
+    split_settles = 0
 
     def state(self, reservation: Reservation) -> int:
         return self._pb.ReservationState.Value(f"RESERVATION_STATE_{reservation.state.value}")
@@ -72,6 +77,27 @@ class ReservationEndpoints:
             decisions.append((settlement.transaction_id, settlement.decision == commit))
         return decisions
 
+    async def _settle(self, decisions: list[tuple[str, bool]]) -> list:
+        """All decisions in one local transaction, or, where the store finds that too large
+        (reservations of many items: Spanner's mutation limit), in halves, and so on."""
+        try:
+            return await self._store.transact(
+                partial(
+                    participant.settle_each,
+                    settlements=decisions,
+                    commit_rule=self._rules.commit_reservation,
+                    cancel_rule=self._rules.cancel_reservation,
+                    now=time.time(),
+                )
+            )
+        except TransactionTooLarge:
+            if len(decisions) == 1:
+                raise
+            self.split_settles += 1
+            log.info("a settle of %d is too large for one transaction: in halves", len(decisions))
+            half = len(decisions) // 2
+            return [*await self._settle(decisions[:half]), *await self._settle(decisions[half:])]
+
     def _result(self, txn_id: str, outcome: Reservation | ShopError):
         if isinstance(outcome, ShopError):
             return self._pb.SettlementResult(transaction_id=txn_id, refusal_reason=outcome.reason)
@@ -80,15 +106,7 @@ class ReservationEndpoints:
     async def SettleReservations(self, request, context):
         decisions = self._decisions(request)
         faults.crash_point("commit.before_apply")
-        outcomes = await self._store.transact(
-            partial(
-                participant.settle_each,
-                settlements=decisions,
-                commit_rule=self._rules.commit_reservation,
-                cancel_rule=self._rules.cancel_reservation,
-                now=time.time(),
-            )
-        )
+        outcomes = await self._settle(decisions)
         faults.crash_point("commit.after_apply")
         results = [
             self._result(txn_id, outcome)

@@ -28,7 +28,7 @@ from google.cloud import spanner
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.pool import BurstyPool
 
-from shopmesh.errors import Aborted
+from shopmesh.errors import Aborted, TransactionTooLarge
 from shopmesh.settings import env_int, env_str
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,10 @@ class SpannerStore(Generic[R]):
     async def transact(self, work: Callable[[R], T]) -> T:
         try:
             return await self._run(self._database.run_in_transaction, self._in_transaction, work)
+        except google_exceptions.InvalidArgument as error:
+            if "mutations" in str(error).lower():
+                raise TransactionTooLarge(str(error)) from error
+            raise
         except google_exceptions.Aborted as error:
             # Aborted again and again until the client's retry budget ran out: nothing was
             # written, so the request may say so (409) and be tried again.

@@ -16,11 +16,15 @@ from payment_svc import accounts
 from payment_svc.api import PaymentApi
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shop.payment.v1 import payment_pb2
+from shop.stock.v1 import stock_pb2
 from shopmesh import participant
-from shopmesh.errors import Kind, ShopError
+from shopmesh.errors import Kind, ShopError, TransactionTooLarge
 from shopmesh.participant import MAX_BATCH, Reservation, State
 from shopmesh.sqlite import SqliteStore
 from shopmesh.stale_reservations import StaleReservationResolver
+from stock_svc.api import StockApi
+from stock_svc.inventory import Item
+from stock_svc.store import sqlite as stock_sqlite
 
 # What a user sees once two of the standard reservations are taken for good.
 TWO_TAKEN = {"stock": {"a": 6, "b": 3}, "payment": 40}
@@ -400,3 +404,55 @@ async def test_payment_status_is_paid_when_the_commit_lands_while_it_looks(
         await resolver._channel.close()
     assert await _state(payment, "t1") is State.COMMITTED
     assert await _credit(payment) == 70
+
+
+class MutationLimit:
+    """A participant's store that refuses, as Spanner does past 80,000 mutations, any settle
+    of more than `most` reservations in one transaction. (The emulator does not enforce the
+    limit: a real Cloud Spanner instance would refuse the 100 x 100 settle below.)"""
+
+    def __init__(self, store, most: int) -> None:
+        self._store = store
+        self._most = most
+        self.sizes: list[int] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    async def transact(self, work):
+        size = len(work.keywords["settlements"])
+        self.sizes.append(size)
+        if size > self._most:
+            raise TransactionTooLarge(f"{size} settlements: too many mutations")
+        return await self._store.transact(work)
+
+
+async def test_a_settle_too_large_for_one_transaction_is_applied_in_parts(open_store):
+    """100 checkouts holding 100 distinct items each: cancelling them all at once writes
+    ~100,000 cells (items, reservations, outbox), past Spanner's 80,000-mutation commit limit.
+    The call still applies every decision, in transactions small enough."""
+    real = await open_store(stock_sqlite)
+    store = MutationLimit(real, most=30)
+    item_ids = [f"i{n}" for n in range(100)]
+    txn_ids = [f"t{n}" for n in range(100)]
+
+    def held_everywhere(repo) -> None:
+        repo.put_many([Item(i, 0, 1, held=100) for i in item_ids])
+        for txn_id in txn_ids:
+            lines = {"lines": dict.fromkeys(item_ids, 1)}
+            repo.put_reservation(Reservation(txn_id, State.HELD, lines, "", time.time()))
+
+    await real.transact(held_everywhere)
+    cancel = stock_pb2.SETTLEMENT_DECISION_CANCEL
+    request = stock_pb2.SettleReservationsRequest(
+        settlements=[stock_pb2.Settlement(transaction_id=t, decision=cancel) for t in txn_ids]
+    )
+    api = StockApi(store)
+
+    reply = await api.SettleReservations(request, None)
+
+    assert {r.refusal_reason for r in reply.results} == {""}
+    assert {r.state for r in reply.results} == {stock_pb2.RESERVATION_STATE_CANCELLED}
+    stock = await real.read(lambda repo: [repo.get(i) for i in item_ids])
+    assert {(item.stock, item.held) for item in stock} == {(100, 0)}
+    assert store.sizes == [100, 50, 25, 25, 50, 25, 25]
