@@ -7,7 +7,7 @@
 # The container stays on Python 3.11 (pyproject's requires-python), whatever the developers'
 # interpreters. BASE_IMAGE is any Debian-based image with python3.11, venv and pip: the official
 # one by default; `make image BASE_IMAGE=local` builds on a stand-in made from Debian's packages
-# for machines without a registry (scripts/image_bases.py).
+# for machines without a registry (scripts/container_bases.py).
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build

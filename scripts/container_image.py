@@ -1,11 +1,11 @@
 """The shop's container image: build it (`make image`) and test it (`make image-test`).
 
-    python scripts/image.py build [--tag shopmesh:dev] [--base IMAGE|local]
-    python scripts/image.py test [PYTEST ARGS]
+    python scripts/container_image.py build [--tag shopmesh:dev] [--base IMAGE|local]
+    python scripts/container_image.py test [PYTEST ARGS]
 
 The engine is podman where it is installed, else docker (SHOP_CONTAINER_ENGINE overrides).
 `--base local` builds on a stand-in for python:3.11-slim-bookworm made from Debian's packages
-(scripts/image_bases.py), for machines that reach no registry.
+(scripts/container_bases.py), for machines that reach no registry.
 
 With podman, pip inside the build uses this machine's own pip configuration: its config files
 and the files they name (CA bundle, constraints, local wheel directories) are mounted read-only
@@ -22,9 +22,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import image_bases  # noqa: E402
+import container_bases  # noqa: E402
 
-ROOT = image_bases.ROOT
+ROOT = container_bases.ROOT
 DEFAULT_TAG = "shopmesh:dev"
 # Settings of pip's config files whose values are paths on this machine.
 PIP_PATH_KEYS = {"cert", "client-cert", "constraint", "find-links", "index-url", "extra-index-url"}
@@ -92,15 +92,23 @@ def build(tag: str = DEFAULT_TAG, base: str | None = None, quiet: bool = False) 
         raise SystemExit("image: neither podman nor docker is installed")
     args = [tool, "build", "-f", str(ROOT / "Dockerfile"), "-t", tag]
     if base == "local":
-        base = image_bases.debian_base(tool)
+        base = container_bases.debian_base(tool)
     if base:
         args += ["--build-arg", f"BASE_IMAGE={base}"]
     if pathlib.Path(tool).name == "podman":
-        args += pip_mounts()
+        # Docker's format keeps what OCI's drops (HEALTHCHECK), so the test sees it if added.
+        args += ["--format", "docker", *pip_mounts()]
+    container_bases.log(f"building {tag} on {base or 'the Dockerfile default base'}")
     if quiet:
-        args.append("--quiet")
-    image_bases.log(f"building {tag} on {base or 'the Dockerfile default base'}")
-    subprocess.run([*args, str(ROOT)], check=True, stdout=subprocess.DEVNULL if quiet else None)
+        # The build's output only when it fails.
+        done = subprocess.run([*args, str(ROOT)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(
+                f"image: {tool} build failed:\n{done.stdout[-6000:]}{done.stderr[-6000:]}"
+            )
+    elif subprocess.run([*args, str(ROOT)]).returncode != 0:
+        hint = "" if base else " (no registry here? `make image BASE_IMAGE=local`)"
+        raise SystemExit(f"image: {tool} build failed{hint}")
     done = subprocess.run(
         [tool, "image", "inspect", "--format", "{{.Id}}", tag],
         check=True,
