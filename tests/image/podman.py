@@ -51,13 +51,11 @@ class Podman:
         return json.loads(self("inspect", *names))
 
     def logs(self, name: str, tail: int = 40) -> str:
-        done = subprocess.run(
-            ["podman", "logs", "--tail", str(tail), name],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        return done.stdout + done.stderr
+        """The container's last `tail` lines of output (all with tail=0). Sliced here:
+        podman 4.3's own --tail prints nothing for a container that has exited."""
+        done = subprocess.run(["podman", "logs", name], capture_output=True, text=True, timeout=30)
+        lines = (done.stdout + done.stderr).splitlines()
+        return "\n".join(lines[-tail:] if tail else lines)
 
     def published(self, name: str, port: int) -> str:
         """host:port where a container's port is published."""

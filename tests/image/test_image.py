@@ -22,6 +22,8 @@ from .podman import Podman, wait_serving
 
 SERVICES = {"stock": (50051, 9101), "payment": (50052, 9102), "order": (50053, 9103)}
 SHOP_UID = 10001
+# Cold, the first test also makes the base (debootstrap) and builds the image.
+pytestmark = pytest.mark.timeout(600)
 ENVOY_CONFIG = ROOT / "k8s" / "base" / "gateway" / "envoy.yaml"
 ENVOY_ARGS = (
     "--config-path",
@@ -165,6 +167,7 @@ def test_the_containers_stay_up_on_a_read_only_root(podman: Podman, run_id: str,
     for name in [*SERVICES, "gateway"]:
         container = f"{name}-{run_id}"
         state = podman.inspect(container)[0]["State"]
-        logs = podman.logs(container, tail=-1)
+        logs = podman.logs(container, tail=0)
         assert state["Status"] == "running", f"{container}: {state}\n{logs}"
-        assert "Read-only file system" not in logs, f"{container} wrote outside /tmp:\n{logs}"
+        refused = [line for line in logs.splitlines() if "Read-only file system" in line]
+        assert not refused, f"{container} wrote outside /tmp: {refused[:5]}"

@@ -17,6 +17,8 @@ from .conftest import ROOT, timed
 from .podman import Podman, free_loopback_port, wait_serving
 
 SHOP_UID = 10001
+# Cold, the first test also makes the base (debootstrap) and builds the image.
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
