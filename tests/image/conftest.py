@@ -84,8 +84,13 @@ def shop_image(podman: Podman) -> str:
     with timed("base image (debootstrap, or cached)"):
         base = container_bases.debian_base("podman")
     # One fixed tag, like the base a cache for the next run; the tests use the image id.
+    tag = "localhost/shopmesh:image-test"
+    before = podman("image", "inspect", "--format", "{{.Id}}", tag, check=False)
     with timed("shop image build"):
-        image_id = container_image.build("localhost/shopmesh:image-test", base, quiet=True)
+        image_id = container_image.build(tag, base, quiet=True)
+    if before and before != image_id:
+        # The previous run's image, now untagged (kept if anything else still uses it).
+        podman("rmi", before, check=False)
     size = int(podman("image", "inspect", "--format", "{{.Size}}", image_id))
     REPORT["shop image"] = f"{image_id[:12]} on {base}, {size / 1e6:.0f} MB"
     return image_id

@@ -28,6 +28,16 @@ class Podman:
         self._undo.append(list(args))
 
     def cleanup(self) -> None:
+        # Everything named with this run's id, at once and without waiting out stop timeouts
+        # (kube down alone would stop each pod with podman's 10 s default).
+        listings = {
+            "pod": ["pod", "ps", "--format", "{{.Name}}"],
+            "container": ["ps", "--all", "--format", "{{.Names}}"],
+        }
+        for kind, listing in listings.items():
+            mine = [name for name in self(*listing, check=False).split() if self.run_id in name]
+            if mine:
+                self(kind, "rm", "--force", "--time", "1", *mine, check=False, timeout=120)
         for args in reversed(self._undo):
             self(*args, check=False, timeout=60)
         self._undo.clear()
