@@ -74,6 +74,7 @@ down: ## stop a shop started with make up-detached
 
 test: $(STAMP) check-generated lint ## everything CI runs: generated-code drift, lint, all tests
 	$(BIN)/python -m pytest -q
+	$(MAKE) image-test
 
 test-unit: $(STAMP) ## only the fast tests (rules and stores)
 	$(BIN)/python -m pytest -q tests/unit
@@ -84,6 +85,20 @@ smoke: $(STAMP) ## a private stack on free ports, one checkout through the gatew
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--rate 500 --duration 20".
 bench: $(STAMP) ## checkout benchmark on a fresh local stack: build/bench/report.{json,png}
 	$(BIN)/python -m shopmesh.bench $(BENCH_ARGS)
+
+# --- Container image ------------------------------------------------------------------------
+# podman where installed, else docker (SHOP_CONTAINER_ENGINE overrides). BASE_IMAGE=local
+# builds on a base made from Debian's packages, for machines without a registry.
+.PHONY: image image-test
+IMAGE ?= shopmesh:dev
+BASE_IMAGE ?=
+
+image: ## build the shop's container image (IMAGE=shopmesh:dev; BASE_IMAGE=local: no registry)
+	python3 scripts/container_image.py build --tag $(IMAGE) $(if $(BASE_IMAGE),--base $(BASE_IMAGE))
+
+image-test: $(STAMP) ## build the image, run the shop from it and from the dev overlay's pods
+	$(BIN)/python scripts/container_image.py test
+# --- end of container image ---------------------------------------------------------------
 
 clean: ## remove the virtualenv, build output and local data
 	rm -rf $(VENV) .venv-* build run data

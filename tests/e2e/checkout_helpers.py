@@ -183,6 +183,36 @@ def all_ok(base_url: str, method: str, paths: list[str], in_flight: int = 50) ->
     return [a.json() for a in answers]
 
 
+def race_for_the_stock(
+    url: str, users: int = 1000, stock: int = 100, in_flight: int = 100
+) -> tuple[str, list[str]]:
+    """The course's consistency workload through the gateway at `url`: `users` users with
+    credit 1 race for `stock` units of one item; exactly `stock` checkouts succeed, the rest are
+    refused, and stock, credit and paid orders agree. Returns (item id, user ids)."""
+    with httpx.Client(base_url=url, timeout=60) as http:
+        shop = Shop(http)
+        item = shop.item(price=1, stock=stock)
+        ok(http.post(f"/payment/batch_init/{users}/1"))
+        user_ids = [str(u) for u in range(users)]
+        created = all_ok(url, "POST", [f"/orders/create/{user}" for user in user_ids])
+        orders = [body["order_id"] for body in created]
+        all_ok(url, "POST", [f"/orders/addItem/{order}/{item}/1" for order in orders])
+
+        checkouts = [("POST", f"/orders/checkout/{order}") for order in orders]
+        answers = asyncio.run(send_all(url, checkouts, in_flight))
+
+        outcomes = Counter(map(outcome, answers))
+        assert outcomes["200"] == stock, outcomes
+        assert sum(n for o, n in outcomes.items() if o.startswith("4xx")) == users - stock, outcomes
+        assert shop.stock(item) == 0
+        credits = all_ok(url, "GET", [f"/payment/find_user/{user}" for user in user_ids], in_flight)
+        assert sum(body["credit"] for body in credits) == users - stock
+        found = all_ok(url, "GET", [f"/orders/find/{order}" for order in orders], in_flight)
+        paid = {body["order_id"] for body in found if body["paid"]}
+        assert paid == {o for o, a in zip(orders, answers, strict=True) if outcome(a) == "200"}
+    return item, user_ids
+
+
 # --- invariants, read from the stores ------------------------------------------------------
 
 
