@@ -94,7 +94,7 @@ IMAGE ?= shopmesh:dev
 BASE_IMAGE ?=
 
 image: ## build the shop's container image (IMAGE=shopmesh:dev; BASE_IMAGE=local: no registry)
-	python3 scripts/container_image.py build --tag $(IMAGE) $(if $(BASE_IMAGE),--base $(BASE_IMAGE))
+	$(PYTHON) scripts/container_image.py build --tag $(IMAGE) $(if $(BASE_IMAGE),--base $(BASE_IMAGE))
 
 image-test: $(STAMP) ## build the image, run the shop from it and from the dev overlay's pods
 	$(BIN)/python scripts/container_image.py test

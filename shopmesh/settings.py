@@ -44,7 +44,9 @@ class ServiceSettings:
         if self.store not in {"sqlite", "spanner"}:
             raise SystemExit(f"SHOP_STORE must be 'sqlite' or 'spanner', got {self.store!r}")
         self.db_path = data_dir() / f"{service}.sqlite3"
-        self.sqlite_synchronous = env_str("SQLITE_SYNCHRONOUS", "NORMAL").upper()
+        # FULL: a commit (a checkout's decision among them) is on disk before it is answered,
+        # so a power loss cannot take back a 200. NORMAL: only a process crash is survived.
+        self.sqlite_synchronous = env_str("SQLITE_SYNCHRONOUS", "FULL").upper()
         if self.sqlite_synchronous not in {"NORMAL", "FULL", "EXTRA"}:
             raise SystemExit("SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
         self.grace_s = env_float("SHUTDOWN_GRACE_S", 5.0)
