@@ -58,19 +58,19 @@ k8s-validate: $(STAMP) ## build every k8s/ overlay and check it (schemas, probes
 	$(BIN)/python -m pytest -q tests/k8s
 
 up: $(STAMP) ## run the whole shop in the foreground (Ctrl-C stops it)
-	$(BIN)/python -m shopmesh.devstack up
+	$(BIN)/python -m shoptools.devstack up
 
 up-spanner: $(STAMP) ## like make up, on a local Spanner emulator instead of SQLite
-	SHOP_SPANNER_EMULATOR=1 $(BIN)/python -m shopmesh.devstack up
+	SHOP_SPANNER_EMULATOR=1 $(BIN)/python -m shoptools.devstack up
 
 spanner-schema: $(STAMP) ## create/update the Spanner databases (SPANNER_* settings)
-	$(BIN)/python -m shopmesh.spanner_schema
+	$(BIN)/python -m shopmesh.store.spanner_schema stock payment order
 
 up-detached: $(STAMP) ## run the whole shop in the background (stop with make down)
-	$(BIN)/python -m shopmesh.devstack up --detach
+	$(BIN)/python -m shoptools.devstack up --detach
 
 down: ## stop a shop started with make up-detached
-	@if [ -x $(BIN)/python ]; then $(BIN)/python -m shopmesh.devstack down; fi
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m shoptools.devstack down; fi
 
 test: $(STAMP) check-generated lint ## everything CI runs: generated-code drift, lint, all tests
 	$(BIN)/python -m pytest -q
@@ -84,7 +84,7 @@ smoke: $(STAMP) ## a private stack on free ports, one checkout through the gatew
 
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--rate 500 --duration 20".
 bench: $(STAMP) ## checkout benchmark on a fresh local stack: build/bench/report.{json,png}
-	$(BIN)/python -m shopmesh.bench $(BENCH_ARGS)
+	$(BIN)/python -m shoptools.bench $(BENCH_ARGS)
 
 # --- Container image ------------------------------------------------------------------------
 # podman where installed, else docker (SHOP_CONTAINER_ENGINE overrides). BASE_IMAGE=local

@@ -9,15 +9,17 @@ from order_svc.peers import Peers
 from order_svc.retry_worker import CheckoutRetryWorker
 from order_svc.store import open_store
 from shop.order.v1 import order_pb2, order_pb2_grpc
-from shopmesh.kafka import KafkaSettings
-from shopmesh.server import run_service
+from shopmesh.events.kafka import KafkaSettings
+from shopmesh.rpc.server import run_service
 from shopmesh.settings import ServiceSettings, env_float, env_str
 
+# What order's recovery and retry worker count (shop_recovery_actions_total).
+RECOVERY_ACTIONS = ("resend_commit", "resend_abort", "retry_event_done", "retry_event_gave_up")
 SERVICE_NAME = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 
 
 async def main() -> None:
-    settings = ServiceSettings("order", default_port=50053)
+    settings = ServiceSettings("order", default_port=50053, default_metrics_port=9103)
     peers = Peers(
         stock_addr=env_str("STOCK_SERVICE_ADDR", "127.0.0.1:50051"),
         payment_addr=env_str("PAYMENT_SERVICE_ADDR", "127.0.0.1:50052"),
@@ -45,6 +47,8 @@ async def main() -> None:
             lambda server: order_pb2_grpc.add_OrderServiceServicer_to_server(api, server),
             store,
             background=background,
+            recovery_actions=RECOVERY_ACTIONS,
+            outcomes=["OK"],
         )
     finally:
         await peers.close()

@@ -13,8 +13,8 @@ from order_svc.peers import Peers
 from order_svc.store import OrderStore
 from shop.order.v1 import order_pb2 as pb
 from shop.order.v1 import order_pb2_grpc
-from shopmesh import metrics, request_context
 from shopmesh.errors import ShopError
+from shopmesh.telemetry import metrics, request_context
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ _OUTCOMES = {
 
 def _answered(order_id: str, reason: str) -> None:
     """Count and log how a checkout ended: "OK" (paid) or the refusal's reason. The line names
-    the request and its transaction (see shopmesh.logs), in every service alike."""
+    the request and its transaction (see shopmesh.telemetry.logs), in every service alike."""
     metrics.checkout_outcome(reason)
     log.info("checkout of order %s: %s", order_id, reason)
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from order_svc.orders import Order, Orders, check_quantities, find_order
 from shopmesh.errors import Aborted, error_to_dict
-from shopmesh.events import Event, order_key
+from shopmesh.events.audit import Event, order_key
 from shopmesh.validation import require_id
 
 

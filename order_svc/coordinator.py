@@ -29,7 +29,7 @@ from order_svc.store import OrderStore
 from shopmesh import faults
 from shopmesh.batching import Batcher, in_this_context
 from shopmesh.errors import Aborted, ShopError, error_from_dict, error_to_dict
-from shopmesh.metrics import recovery_action
+from shopmesh.telemetry.metrics import recovery_action
 from shopmesh.validation import require_id
 
 log = logging.getLogger(__name__)

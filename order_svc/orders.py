@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from shopmesh.errors import FailedPrecondition, NotFound, OutOfRange
-from shopmesh.events import Event, Recorder, order_key
+from shopmesh.events.audit import Event, Recorder, order_key
 from shopmesh.validation import MAX_INT32, require_id, require_non_negative, require_positive
 
 

@@ -2,9 +2,9 @@
 
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-from shopmesh.clients import call, open_channel
 from shopmesh.errors import ShopError
-from shopmesh.grpc_errors import error_from_status
+from shopmesh.rpc.clients import call, open_channel
+from shopmesh.rpc.status import error_from_status
 
 STOCK_SERVICE = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 PAYMENT_SERVICE = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name

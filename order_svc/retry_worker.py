@@ -20,9 +20,9 @@ from aiokafka import AIOKafkaConsumer
 
 from order_svc.coordinator import CheckoutCoordinator
 from shop.events.v1 import events_pb2
-from shopmesh import request_context
-from shopmesh.kafka import KafkaSettings
-from shopmesh.metrics import recovery_action
+from shopmesh.events.kafka import KafkaSettings
+from shopmesh.telemetry import request_context
+from shopmesh.telemetry.metrics import recovery_action
 
 log = logging.getLogger(__name__)
 GROUP = "order-checkout-retry"

@@ -6,16 +6,16 @@ from payment_svc import accounts
 from payment_svc.api import PaymentApi
 from payment_svc.store import open_store
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
-from shopmesh import metrics
-from shopmesh.server import run_service
+from shopmesh.participant.stale import STALE_ACTIONS, StaleReservationResolver
+from shopmesh.rpc.server import run_service
 from shopmesh.settings import ServiceSettings
-from shopmesh.stale_reservations import StaleReservationResolver
+from shopmesh.telemetry import metrics
 
 SERVICE_NAME = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
 
 
 async def main() -> None:
-    settings = ServiceSettings("payment", default_port=50052)
+    settings = ServiceSettings("payment", default_port=50052, default_metrics_port=9102)
     store = open_store(settings)
     resolver = StaleReservationResolver(
         store,
@@ -33,6 +33,7 @@ async def main() -> None:
         store,
         background=[resolver.run],
         gauges=[metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD],
+        recovery_actions=STALE_ACTIONS,
     )
 
 

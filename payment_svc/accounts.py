@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from shopmesh import participant
 from shopmesh.errors import AlreadyExists, FailedPrecondition, NotFound
-from shopmesh.events import Event, Recorder, user_key
-from shopmesh.participant import Reservation, Reservations, State
+from shopmesh.events.audit import Event, Recorder, user_key
+from shopmesh.participant import reservations
+from shopmesh.participant.reservations import Reservation, Reservations, State
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
 
@@ -230,7 +230,7 @@ def reserve_credit(
         accounts.record(Event(user_key(user_id), "credit_reserved", fields, txn_id))
         return {"user_id": user.user_id, "order_id": order_id, "amount": amount}
 
-    return participant.reserve(accounts, txn_id, order_id, hold, now)
+    return reservations.reserve(accounts, txn_id, order_id, hold, now)
 
 
 def commit_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
@@ -239,7 +239,7 @@ def commit_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservati
         fields = {"amount": payload["amount"]}
         accounts.record(Event(user_key(payload["user_id"]), "credit_committed", fields, txn_id))
 
-    return participant.commit(accounts, txn_id, now, spend)
+    return reservations.commit(accounts, txn_id, now, spend)
 
 
 def cancel_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservation:
@@ -251,7 +251,7 @@ def cancel_reservation(accounts: Accounts, txn_id: str, now: float) -> Reservati
         fields = {"amount": payload["amount"], "credit": user.credit}
         accounts.record(Event(user_key(user.user_id), "credit_cancelled", fields, txn_id))
 
-    return participant.cancel(accounts, txn_id, release, now)
+    return reservations.cancel(accounts, txn_id, release, now)
 
 
 def _unhold(accounts: Accounts, user_id: str, amount: int) -> User:

@@ -9,8 +9,8 @@ from shop.payment.v1 import payment_pb2 as pb
 from shop.payment.v1 import payment_pb2_grpc
 from shopmesh import faults
 from shopmesh.errors import Aborted
-from shopmesh.participant_api import ReservationEndpoints
-from shopmesh.stale_reservations import StaleReservationResolver
+from shopmesh.participant.servicer import ReservationEndpoints
+from shopmesh.participant.stale import StaleReservationResolver
 
 
 class PaymentApi(ReservationEndpoints, payment_pb2_grpc.PaymentServiceServicer):

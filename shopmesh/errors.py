@@ -2,7 +2,7 @@
 
 Each error has a machine-readable `reason` (AIP-193, UPPER_SNAKE) that clients switch on, a
 human message, and a kind that the transport layer maps to a status code. The rules raise
-these; `shopmesh.grpc_errors` turns them into google.rpc.Status on the wire.
+these; `shopmesh.rpc.status` turns them into google.rpc.Status on the wire.
 """
 
 from enum import Enum

@@ -24,11 +24,6 @@ def env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
-# Where each service serves Prometheus metrics by default (METRICS_ADDR); the local stack
-# (shopmesh.devstack) uses the same defaults.
-DEFAULT_METRICS_PORTS = {"stock": 9101, "payment": 9102, "order": 9103}
-
-
 def data_dir() -> pathlib.Path:
     """Where the embedded stores keep their files (SHOP_DATA_DIR, default ./data)."""
     return pathlib.Path(env_str("SHOP_DATA_DIR", "data")).resolve()
@@ -37,7 +32,7 @@ def data_dir() -> pathlib.Path:
 class ServiceSettings:
     """What every service reads: where to listen, where its data lives, how to stop."""
 
-    def __init__(self, service: str, default_port: int) -> None:
+    def __init__(self, service: str, default_port: int, default_metrics_port: int) -> None:
         self.service = service
         self.listen_addr = env_str("LISTEN_ADDR", f"127.0.0.1:{default_port}")
         self.store = env_str("SHOP_STORE", "sqlite")
@@ -54,9 +49,7 @@ class ServiceSettings:
         # json (one object per line, for log collectors) or text (for people).
         self.log_format = env_str("LOG_FORMAT", "json").lower()
         # HOST:PORT of this process's /metrics; "off" serves none.
-        self.metrics_addr = env_str(
-            "METRICS_ADDR", f"127.0.0.1:{DEFAULT_METRICS_PORTS.get(service, 9100)}"
-        )
+        self.metrics_addr = env_str("METRICS_ADDR", f"127.0.0.1:{default_metrics_port}")
         self.rpc_timeout_s = env_float("RPC_TIMEOUT_S", 2.0)
         # Participants: how long a reservation may stay HELD before asking the coordinator.
         self.reservation_timeout_s = env_float("RESERVATION_TIMEOUT_S", 15.0)

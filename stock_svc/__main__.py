@@ -3,10 +3,10 @@
 import asyncio
 
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-from shopmesh import metrics
-from shopmesh.server import run_service
+from shopmesh.participant.stale import STALE_ACTIONS, StaleReservationResolver
+from shopmesh.rpc.server import run_service
 from shopmesh.settings import ServiceSettings
-from shopmesh.stale_reservations import StaleReservationResolver
+from shopmesh.telemetry import metrics
 from stock_svc import inventory
 from stock_svc.api import StockApi
 from stock_svc.store import open_store
@@ -15,7 +15,7 @@ SERVICE_NAME = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 
 
 async def main() -> None:
-    settings = ServiceSettings("stock", default_port=50051)
+    settings = ServiceSettings("stock", default_port=50051, default_metrics_port=9101)
     store = open_store(settings)
     api = StockApi(store)
     resolver = StaleReservationResolver(
@@ -33,6 +33,7 @@ async def main() -> None:
         store,
         background=[resolver.run],
         gauges=[metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD],
+        recovery_actions=STALE_ACTIONS,
     )
 
 

@@ -6,7 +6,7 @@ from functools import partial
 from shop.stock.v1 import stock_pb2 as pb
 from shop.stock.v1 import stock_pb2_grpc
 from shopmesh import faults
-from shopmesh.participant_api import ReservationEndpoints
+from shopmesh.participant.servicer import ReservationEndpoints
 from stock_svc import inventory
 from stock_svc.store import StockStore
 

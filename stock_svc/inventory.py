@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from shopmesh import participant
 from shopmesh.errors import FailedPrecondition, NotFound
-from shopmesh.events import Event, Recorder, item_key
-from shopmesh.participant import Reservation, Reservations
+from shopmesh.events.audit import Event, Recorder, item_key
+from shopmesh.participant import reservations
+from shopmesh.participant.reservations import Reservation, Reservations
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
 
@@ -135,7 +135,7 @@ def reserve_stock(items: Items, txn_id: str, lines: dict[str, int], now: float) 
             items.record(Event(item_key(item_id), "stock_reserved", fields, txn_id))
         return {"lines": lines}
 
-    return participant.reserve(items, txn_id, "", hold, now)
+    return reservations.reserve(items, txn_id, "", hold, now)
 
 
 def commit_reservation(items: Items, txn_id: str, now: float) -> Reservation:
@@ -145,7 +145,7 @@ def commit_reservation(items: Items, txn_id: str, now: float) -> Reservation:
             fields = {"quantity": quantity}
             items.record(Event(item_key(item_id), "stock_committed", fields, txn_id))
 
-    return participant.commit(items, txn_id, now, sell)
+    return reservations.commit(items, txn_id, now, sell)
 
 
 def cancel_reservation(items: Items, txn_id: str, now: float) -> Reservation:
@@ -158,7 +158,7 @@ def cancel_reservation(items: Items, txn_id: str, now: float) -> Reservation:
             fields = {"quantity": quantity, "stock": item.stock}
             items.record(Event(item_key(item_id), "stock_cancelled", fields, txn_id))
 
-    return participant.cancel(items, txn_id, release, now)
+    return reservations.cancel(items, txn_id, release, now)
 
 
 def _unhold(items: Items, item_id: str, quantity: int) -> Item:

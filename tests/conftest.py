@@ -10,7 +10,7 @@ import httpx
 import pytest
 from spanner_support import SpannerEmulator, run_emulator
 
-from shopmesh.devstack import Stack, StackConfig
+from shoptools.devstack import Stack, StackConfig
 
 STORES = ["sqlite", "spanner"]
 

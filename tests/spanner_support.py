@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from shopmesh.devstack import free_ports
-from shopmesh.spanner import SpannerSettings, client_for
-from shopmesh.spanner_emulator import INSTALL_HINT, find_emulator, start_emulator
+from shopmesh.store.spanner import SpannerSettings, client_for
+from shoptools.devstack import free_ports
+from shoptools.spanner_emulator import INSTALL_HINT, find_emulator, start_emulator
 
 
 @dataclass

@@ -1,13 +1,22 @@
 """The production store: the order service's own Spanner database (orders and checkout log)."""
 
 import json
+import pathlib
 from collections.abc import Iterable
 
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
-from shopmesh.spanner import NULL_FILTERED_OK, SpannerRepository, SpannerSettings, SpannerStore
-from shopmesh.spanner_outbox import SpannerOutbox
-from shopmesh.spanner_schema import migrate
+from shopmesh.events.spanner_outbox import SpannerOutbox
+from shopmesh.store.spanner import (
+    NULL_FILTERED_OK,
+    SpannerRepository,
+    SpannerSettings,
+    SpannerStore,
+)
+from shopmesh.store.spanner_schema import migrate
+
+# The schema, as numbered DDL files (shopmesh.store.spanner_schema applies them).
+DDL_DIR = pathlib.Path(__file__).with_name("spanner_ddl")
 
 _ORDER_COLUMNS = ("OrderId", "UserId", "Paid", "Lines", "CheckoutTxn")
 _TXN_COLUMNS = (
@@ -124,4 +133,4 @@ class SpannerOrders(SpannerRepository, SpannerOutbox):
 
 
 def open_spanner_store(settings: SpannerSettings) -> SpannerStore[SpannerOrders]:
-    return SpannerStore(settings, SpannerOrders, lambda: migrate("order", settings))
+    return SpannerStore(settings, SpannerOrders, lambda: migrate(DDL_DIR, settings))

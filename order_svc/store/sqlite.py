@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
-from shopmesh import sqlite_outbox
-from shopmesh.sqlite import SqliteStore
-from shopmesh.sqlite_outbox import SqliteOutbox
+from shopmesh.events import sqlite_outbox
+from shopmesh.events.sqlite_outbox import SqliteOutbox
+from shopmesh.store.sqlite import SqliteStore
 
 # Lines are read and written with their order, never alone: one JSON column keeps an order
 # one row (one read, one write per change).

@@ -5,7 +5,7 @@ from typing import Protocol, TypeVar
 
 from payment_svc.accounts import Accounts
 from shopmesh.settings import ServiceSettings
-from shopmesh.spanner import SpannerSettings
+from shopmesh.store.spanner import SpannerSettings
 
 T = TypeVar("T")
 Row = TypeVar("Row")

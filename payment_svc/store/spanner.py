@@ -1,12 +1,16 @@
 """The production store: the payment service's own Spanner database."""
 
+import pathlib
 from collections.abc import Iterable
 
 from payment_svc.accounts import DirectPayment, User
-from shopmesh.spanner import SpannerRepository, SpannerSettings, SpannerStore
-from shopmesh.spanner_outbox import SpannerOutbox
-from shopmesh.spanner_reservations import SpannerReservations
-from shopmesh.spanner_schema import migrate
+from shopmesh.events.spanner_outbox import SpannerOutbox
+from shopmesh.participant.spanner import SpannerReservations
+from shopmesh.store.spanner import SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.store.spanner_schema import migrate
+
+# The schema, as numbered DDL files (shopmesh.store.spanner_schema applies them).
+DDL_DIR = pathlib.Path(__file__).with_name("spanner_ddl")
 
 
 class SpannerAccounts(SpannerRepository, SpannerReservations, SpannerOutbox):
@@ -63,4 +67,4 @@ class SpannerAccounts(SpannerRepository, SpannerReservations, SpannerOutbox):
 
 
 def open_spanner_store(settings: SpannerSettings) -> SpannerStore[SpannerAccounts]:
-    return SpannerStore(settings, SpannerAccounts, lambda: migrate("payment", settings))
+    return SpannerStore(settings, SpannerAccounts, lambda: migrate(DDL_DIR, settings))

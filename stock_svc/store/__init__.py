@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
 from shopmesh.settings import ServiceSettings
-from shopmesh.spanner import SpannerSettings
+from shopmesh.store.spanner import SpannerSettings
 from stock_svc.inventory import Items
 
 T = TypeVar("T")

@@ -1,12 +1,16 @@
 """The production store: the stock service's own Spanner database."""
 
+import pathlib
 from collections.abc import Iterable
 
-from shopmesh.spanner import SpannerRepository, SpannerSettings, SpannerStore
-from shopmesh.spanner_outbox import SpannerOutbox
-from shopmesh.spanner_reservations import SpannerReservations
-from shopmesh.spanner_schema import migrate
+from shopmesh.events.spanner_outbox import SpannerOutbox
+from shopmesh.participant.spanner import SpannerReservations
+from shopmesh.store.spanner import SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.store.spanner_schema import migrate
 from stock_svc.inventory import Item
+
+# The schema, as numbered DDL files (shopmesh.store.spanner_schema applies them).
+DDL_DIR = pathlib.Path(__file__).with_name("spanner_ddl")
 
 _COLUMNS = ("ItemId", "Stock", "Price", "Held")
 
@@ -43,4 +47,4 @@ class SpannerItems(SpannerRepository, SpannerReservations, SpannerOutbox):
 
 
 def open_spanner_store(settings: SpannerSettings) -> SpannerStore[SpannerItems]:
-    return SpannerStore(settings, SpannerItems, lambda: migrate("stock", settings))
+    return SpannerStore(settings, SpannerItems, lambda: migrate(DDL_DIR, settings))

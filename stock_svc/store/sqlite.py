@@ -5,10 +5,11 @@ import pathlib
 import sqlite3
 from collections.abc import Iterable
 
-from shopmesh import sqlite_outbox, sqlite_reservations
-from shopmesh.sqlite import SqliteStore, add_column
-from shopmesh.sqlite_outbox import SqliteOutbox
-from shopmesh.sqlite_reservations import SqliteReservations
+from shopmesh.events import sqlite_outbox
+from shopmesh.events.sqlite_outbox import SqliteOutbox
+from shopmesh.participant import sqlite as sqlite_reservations
+from shopmesh.participant.sqlite import SqliteReservations
+from shopmesh.store.sqlite import SqliteStore, add_column
 from stock_svc.inventory import Item
 
 SCHEMA = (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 

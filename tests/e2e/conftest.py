@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 from .helpers import Shop
 

@@ -5,7 +5,7 @@ import uuid
 
 import httpx
 
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 MAX_INT32 = 2**31 - 1
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"

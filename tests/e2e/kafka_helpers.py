@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from shop.events.v1 import events_pb2
-from shopmesh.auditor import MOVES, change_of, fields_of, read_audit_events, read_records
-from shopmesh.devstack import ROOT, SERVICES, Stack
-from shopmesh.kafka import KafkaSettings, start_producer
+from shopmesh.events.kafka import KafkaSettings, start_producer
+from shoptools.auditor import MOVES, change_of, fields_of, read_audit_events, read_records
+from shoptools.devstack import ROOT, SERVICES, Stack
 
 from .checkout_helpers import Shop, outcome, send_all
 from .helpers import log_records
@@ -78,7 +78,7 @@ def relay_failures(stack: Stack, service: str) -> int:
     return sum(
         1
         for line in log_records(stack, service)
-        if line.get("level") == "WARNING" and line.get("logger") == "shopmesh.relay"
+        if line.get("level") == "WARNING" and line.get("logger") == "shopmesh.events.relay"
     )
 
 
@@ -113,10 +113,10 @@ def produce(stack: Stack, key: str, event: events_pb2.AuditEvent) -> None:
 
 
 def run_auditor(stack: Stack) -> tuple[int, str, dict[str, str]]:
-    """`python -m shopmesh.auditor` on the stack's broker: exit code, output, summary lines."""
+    """`python -m shoptools.auditor` on the stack's broker: exit code, output, summary lines."""
     servers = stack.config.env["KAFKA_BOOTSTRAP_SERVERS"]
     done = subprocess.run(
-        [sys.executable, "-m", "shopmesh.auditor", "--bootstrap-servers", servers],
+        [sys.executable, "-m", "shoptools.auditor", "--bootstrap-servers", servers],
         capture_output=True,
         text=True,
         timeout=120,

@@ -35,7 +35,7 @@ REPORT_KEYS = {
 
 
 def bench(out: pathlib.Path, *load: str) -> dict:
-    argv = [sys.executable, "-m", "shopmesh.bench", *SMALL, *load, "--calibrate", "1"]
+    argv = [sys.executable, "-m", "shoptools.bench", *SMALL, *load, "--calibrate", "1"]
     done = subprocess.run(
         [*argv, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=240
     )
@@ -75,7 +75,7 @@ def test_closed_loop_smoke_run_with_profiles(tmp_path: pathlib.Path):
 
 
 def test_profiling_needs_the_local_stack(tmp_path: pathlib.Path):
-    argv = [sys.executable, "-m", "shopmesh.bench", "--url", "http://127.0.0.1:9", "--profile"]
+    argv = [sys.executable, "-m", "shoptools.bench", "--url", "http://127.0.0.1:9", "--profile"]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--profile needs the local stack" in done.stderr

@@ -13,8 +13,8 @@ from google.cloud.spanner_v1 import param_types
 from spanner_support import SpannerEmulator
 
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-from shopmesh.devstack import Stack
-from shopmesh.spanner import client_for
+from shopmesh.store.spanner import client_for
+from shoptools.devstack import Stack
 
 from .checkout_helpers import (
     Shop,

@@ -3,7 +3,7 @@
 import pytest
 from conftest import STORES, store_env
 
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 from .checkout_helpers import check_invariants, race_for_the_stock
 

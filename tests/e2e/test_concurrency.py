@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 from .helpers import Shop, reasons
 

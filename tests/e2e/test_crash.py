@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shopmesh.devstack import SERVICES, Stack, StackConfig
 from shopmesh.faults import EXIT_CODE
+from shoptools.devstack import SERVICES, Stack, StackConfig
 
 from .checkout_helpers import (
     FAST_RECOVERY,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-from shopmesh.devstack import Stack, StackConfig
+from shoptools.devstack import Stack, StackConfig
 
 from .checkout_helpers import Shop, ok, outcome, refused, send_all
 

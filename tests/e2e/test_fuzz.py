@@ -20,7 +20,7 @@ from google.protobuf import descriptor_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopmesh.devstack import ROOT, Stack
+from shoptools.devstack import ROOT, Stack
 
 from .helpers import Shop, assert_refused, describe, missing_id
 from .test_bad_input import NUMERIC_SEGMENTS, UNKNOWN_IDS, snapshot

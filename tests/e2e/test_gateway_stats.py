@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 from .helpers import Shop, ok
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from shop.events.v1 import events_pb2
-from shopmesh.auditor import audit
-from shopmesh.devstack import SERVICES, Stack, StackConfig
 from shopmesh.faults import EXIT_CODE
+from shoptools.auditor import audit
+from shoptools.devstack import SERVICES, Stack, StackConfig
 
 from .checkout_helpers import FAST_RECOVERY, Shop, client, ok
 from .kafka_helpers import (

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shop.order.v1 import order_pb2, order_pb2_grpc
-from shopmesh.devstack import SERVICES, Stack, banner
+from shoptools.devstack import SERVICES, Stack, banner
 
 from .helpers import Shop, assert_refused, log_records, ok
 from .kafka_helpers import read_audit, wait_until

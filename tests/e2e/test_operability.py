@@ -16,7 +16,7 @@ from grpc_status import rpc_status
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-from shopmesh.devstack import ROOT, SERVICES, Stack, free_ports
+from shoptools.devstack import ROOT, SERVICES, Stack, free_ports
 
 from .helpers import Shop, assert_refused, missing_id
 

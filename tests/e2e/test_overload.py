@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 from .helpers import Shop, assert_refused, describe, ok
 

@@ -7,7 +7,7 @@ import sys
 import httpx
 import pytest
 
-from shopmesh.devstack import Stack
+from shoptools.devstack import Stack
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from order_svc.store import sqlite as order_sqlite
 from payment_svc.store import sqlite as payment_sqlite
 from shopmesh.errors import Kind, ShopError
-from shopmesh.sqlite import SqliteStore
+from shopmesh.store.sqlite import SqliteStore
 from shopmesh.validation import MAX_INT32
 from stock_svc.store import sqlite as stock_sqlite
 

@@ -9,12 +9,12 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from shop.events.v1 import events_pb2
-from shopmesh.audit_stores import store_differences
-from shopmesh.auditor import Audit, audit, decode, kafka_servers, store_violations
-from shopmesh.auditor import main as auditor_main
-from shopmesh.events import Event
-from shopmesh.local_stack_info import read_stack_info
-from shopmesh.outbox import encode_audit
+from shopmesh.events.audit import Event
+from shopmesh.events.outbox import encode_audit
+from shoptools.audit_stores import store_differences
+from shoptools.auditor import Audit, audit, decode, kafka_servers, store_violations
+from shoptools.auditor import main as auditor_main
+from shoptools.local_stack_info import read_stack_info
 
 ITEM, USER, ORDER = "item/i1", "user/u1", "order/o1"
 

@@ -2,8 +2,8 @@
 
 import random
 
-from shopmesh.bench.load import IdPicker
-from shopmesh.bench.stats import summarize
+from shoptools.bench.load import IdPicker
+from shoptools.bench.stats import summarize
 
 
 def test_ids_come_without_replacement_until_the_share_is_used_up():

@@ -15,7 +15,7 @@ from order_svc.coordinator import CheckoutCoordinator
 from order_svc.orders import Line, Order
 from order_svc.store import sqlite as order_sqlite
 from shopmesh.errors import Aborted, FailedPrecondition, ShopError
-from shopmesh.sqlite import SqliteStore
+from shopmesh.store.sqlite import SqliteStore
 from shopmesh.validation import MAX_INT32
 
 LINES = {"a": 2, "b": 1}

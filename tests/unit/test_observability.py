@@ -16,19 +16,19 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from shop.events.v1 import events_pb2
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
-from shopmesh import metrics, request_context
-from shopmesh.clients import call
 from shopmesh.errors import NotFound
-from shopmesh.events import Event
-from shopmesh.logs import (
+from shopmesh.events.audit import Event
+from shopmesh.events.outbox import encode_audit
+from shopmesh.participant.reservations import Reservation, State
+from shopmesh.rpc.clients import call
+from shopmesh.rpc.server import create_server
+from shopmesh.telemetry import metrics, request_context
+from shopmesh.telemetry.logs import (
     RequestContextFilter,
     ShopJsonFormatter,
     ShopTextFormatter,
     configure_logging,
 )
-from shopmesh.outbox import encode_audit
-from shopmesh.participant import Reservation, State
-from shopmesh.server import create_server
 
 STOCK = "shop.stock.v1.StockService"
 
@@ -153,7 +153,7 @@ async def test_transaction_rpcs_log_one_info_line_others_only_at_debug(stock, lo
     with pytest.raises(grpc.aio.AioRpcError):
         await stub.FindItem(stock_pb2.FindItemRequest(item_id="x"), timeout=5, metadata=metadata)
 
-    lines = [line for line in parsed(log_lines) if line["logger"] == "shopmesh.observe"]
+    lines = [line for line in parsed(log_lines) if line["logger"] == "shopmesh.rpc.observe"]
     assert len(lines) == 1, lines
     [line] = lines
     assert line["rpc"] == f"/{STOCK}/ReserveStock"
@@ -178,7 +178,7 @@ async def test_a_batch_call_logs_every_transaction_id_of_the_batch(stock, log_li
     await stub.BatchReserveStock(request, timeout=5, metadata=(("x-request-id", "req-b"),))
     assert servicer.seen[-1] == ("req-b", "")  # no one transaction of its own
 
-    [line] = [line for line in parsed(log_lines) if line["logger"] == "shopmesh.observe"]
+    [line] = [line for line in parsed(log_lines) if line["logger"] == "shopmesh.rpc.observe"]
     assert line["level"] == "INFO"
     assert line["txn_ids"] == ["txn-0", "txn-1", "txn-2"]
     assert "txn_id" not in line

@@ -13,8 +13,8 @@ from payment_svc import accounts
 from payment_svc.accounts import User
 from payment_svc.store import sqlite as payment_sqlite
 from shopmesh.errors import Kind, ShopError
-from shopmesh.participant import State
-from shopmesh.sqlite import SqliteStore
+from shopmesh.participant.reservations import State
+from shopmesh.store.sqlite import SqliteStore
 from stock_svc import inventory
 from stock_svc.inventory import Item
 from stock_svc.store import sqlite as stock_sqlite

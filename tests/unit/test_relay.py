@@ -10,10 +10,10 @@ from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
 
 from shop.events.v1.events_pb2 import AuditEvent
-from shopmesh.events import Event, item_key
-from shopmesh.kafka import KafkaSettings
-from shopmesh.relay import MAX_PAGES, OutboxRelay, partition_of
-from shopmesh.sqlite import SqliteStore
+from shopmesh.events.audit import Event, item_key
+from shopmesh.events.kafka import KafkaSettings
+from shopmesh.events.relay import MAX_PAGES, OutboxRelay, partition_of
+from shopmesh.store.sqlite import SqliteStore
 from stock_svc.store.sqlite import open_sqlite_store
 
 SETTINGS = KafkaSettings("unused:9092", "shop.audit", "shop.checkout-retry", "stock")

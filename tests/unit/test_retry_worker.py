@@ -8,8 +8,8 @@ from prometheus_client import REGISTRY
 
 from order_svc.retry_worker import CheckoutRetryWorker
 from shop.events.v1 import events_pb2
-from shopmesh import metrics
-from shopmesh.kafka import KafkaSettings
+from shopmesh.events.kafka import KafkaSettings
+from shopmesh.telemetry import metrics
 
 
 class Coordinator:

@@ -1,4 +1,4 @@
-"""Phase two for many transactions at once (`participant.settle_each`, the rule behind
+"""Phase two for many transactions at once (`reservations.settle_each`, the rule behind
 SettleReservations) on the real stores of both participants, and what payment answers about
 an order whose checkout reservation is still HELD (the coordinator answers the client before
 it sends its decision)."""
@@ -17,11 +17,11 @@ from payment_svc.api import PaymentApi
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shop.payment.v1 import payment_pb2
 from shop.stock.v1 import stock_pb2
-from shopmesh import participant
 from shopmesh.errors import Kind, ShopError, TransactionTooLarge
-from shopmesh.participant import MAX_BATCH, Reservation, State
-from shopmesh.sqlite import SqliteStore
-from shopmesh.stale_reservations import StaleReservationResolver
+from shopmesh.participant import reservations
+from shopmesh.participant.reservations import MAX_BATCH, Reservation, State
+from shopmesh.participant.stale import StaleReservationResolver
+from shopmesh.store.sqlite import SqliteStore
 from stock_svc.api import StockApi
 from stock_svc.inventory import Item
 from stock_svc.store import sqlite as stock_sqlite
@@ -45,7 +45,7 @@ async def _settle(side: Participant, settlements: list[tuple[str, bool]]):
     new state, or the reason it was refused."""
     outcomes = await side.store.transact(
         partial(
-            participant.settle_each,
+            reservations.settle_each,
             settlements=settlements,
             commit_rule=side.kind.commit,
             cancel_rule=side.kind.cancel,

@@ -17,8 +17,8 @@ from order_svc.orders import Line, Order
 from order_svc.settler import Settler
 from order_svc.store import sqlite as order_sqlite
 from shopmesh.errors import Aborted, FailedPrecondition
-from shopmesh.outbox import RETRY
-from shopmesh.sqlite import SqliteStore
+from shopmesh.events.outbox import RETRY
+from shopmesh.store.sqlite import SqliteStore
 
 # The request's lease: long enough that only a hand-over can have given it up in a test.
 LEASE_S = 60.0

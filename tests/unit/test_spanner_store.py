@@ -5,7 +5,7 @@ import pytest
 from google.api_core import exceptions as google_exceptions
 
 from shopmesh.errors import ShopError, TransactionTooLarge
-from shopmesh.spanner import SpannerSettings, SpannerStore
+from shopmesh.store.spanner import SpannerSettings, SpannerStore
 
 
 class Refusing:

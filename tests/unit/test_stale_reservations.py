@@ -12,9 +12,9 @@ import grpc
 import pytest
 
 from shop.order.v1 import order_pb2, order_pb2_grpc
-from shopmesh.participant import State
-from shopmesh.sqlite import SqliteStore
-from shopmesh.stale_reservations import StaleReservationResolver
+from shopmesh.participant.reservations import State
+from shopmesh.participant.stale import StaleReservationResolver
+from shopmesh.store.sqlite import SqliteStore
 from stock_svc import inventory
 from stock_svc.inventory import Item
 from stock_svc.store import sqlite as stock_sqlite

@@ -1,9 +1,0 @@
-"""Checkout benchmark: load the shop with data, drive checkouts, check the final state.
-
-    python -m shopmesh.bench                        # what `make bench` runs: a local stack
-    python -m shopmesh.bench --url http://host:8000 --rate 500 --duration 60
-
-Without --url it starts the whole stack (shopmesh.devstack) on free ports in a temporary
-directory and stops it at the end. It writes <out>/report.json and <out>/report.png and exits
-non-zero when the final state is inconsistent or any request got a 5xx (or no answer).
-"""

@@ -1,7 +1,0 @@
-import sys
-
-from shopmesh.bench.options import parse_settings
-from shopmesh.bench.runner import run
-
-if __name__ == "__main__":
-    sys.exit(run(parse_settings(sys.argv[1:])))

@@ -1,0 +1,63 @@
+"""The transactional outbox's wire format: events encoded as shop.events.v1 messages.
+
+Stores keep encoded rows (topic, key, payload) next to their data; the relay
+(`shopmesh.events.relay`) publishes them and deletes them once the broker has acknowledged.
+
+An event made while serving a request carries the request's id. Its transaction id is then
+the request's too (where the request did not name one), so that the log lines that follow
+name the checkout transaction the order service just began.
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from shop.events.v1 import events_pb2
+from shopmesh.events.audit import Event
+from shopmesh.telemetry import request_context
+
+AUDIT = "audit"
+RETRY = "retry"
+_PAYLOADS = {
+    f.name: f.message_type._concrete_class
+    for f in events_pb2.AuditEvent.DESCRIPTOR.oneofs_by_name["change"].fields
+}
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An event ready to publish: the logical topic (AUDIT or RETRY), the Kafka key, bytes."""
+
+    topic: str
+    key: str
+    payload: bytes
+
+
+def _now() -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromNanoseconds(time.time_ns())
+    return stamp
+
+
+def encode_audit(event: Event, service: str) -> OutboxRow:
+    request = request_context.current()
+    request_context.note_txn(event.transaction_id)
+    message = events_pb2.AuditEvent(
+        event_id=str(uuid.uuid4()),
+        occurred_at=_now(),
+        entity_key=event.entity_key,
+        service=service,
+        transaction_id=event.transaction_id,
+        request_id=request.request_id if request is not None else "",
+        **{event.change: _PAYLOADS[event.change](**event.fields)},
+    )
+    return OutboxRow(AUDIT, event.entity_key, message.SerializeToString())
+
+
+def encode_retry(txn_id: str) -> OutboxRow:
+    message = events_pb2.CheckoutRetry(
+        event_id=str(uuid.uuid4()), transaction_id=txn_id, requested_at=_now()
+    )
+    return OutboxRow(RETRY, txn_id, message.SerializeToString())

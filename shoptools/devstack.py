@@ -1,0 +1,471 @@
+"""Run the whole shop on one machine: three services and the Envoy gateway.
+
+    python -m shoptools.devstack up            # foreground; Ctrl-C stops everything
+    python -m shoptools.devstack up --detach   # background; prints where it runs
+    python -m shoptools.devstack down          # stops a detached stack
+
+Addresses and directories come from the same environment variables as the services
+(GATEWAY_ADDR, GATEWAY_GRPC_ADDR, ENVOY_ADMIN_ADDR, ENVOY_STATS_ADDR, STOCK_SERVICE_ADDR,
+PAYMENT_SERVICE_ADDR, ORDER_SERVICE_ADDR, SHOP_DATA_DIR, SHOP_RUN_DIR), and each service's
+metrics address from STOCK_METRICS_ADDR, PAYMENT_METRICS_ADDR, ORDER_METRICS_ADDR (passed on as
+its METRICS_ADDR).
+The tests use `Stack` directly with free ephemeral ports and temporary directories.
+"""
+
+import argparse
+import contextlib
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from shopmesh.settings import env_str
+from shopmesh.telemetry.metrics import OFF as METRICS_OFF
+from shopmesh.telemetry.metrics import parse_addr
+from shoptools.local_broker import start_broker
+from shoptools.spanner_emulator import start_emulator
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SERVICES = ("stock", "payment", "order")
+# Where each service serves Prometheus metrics by default (each __main__ says the same).
+DEFAULT_METRICS_PORTS = {"stock": 9101, "payment": 9102, "order": 9103}
+PID_FILE = "stack.pid"
+
+
+@dataclass
+class StackConfig:
+    rest_addr: str
+    grpc_addr: str
+    admin_addr: str
+    # Envoy's stats listener: GET /stats/prometheus only ("off": none).
+    stats_addr: str
+    service_addrs: dict[str, str]
+    data_dir: pathlib.Path
+    run_dir: pathlib.Path
+    env: dict[str, str] = field(default_factory=dict)
+    # Each service's METRICS_ADDR ("off": none).
+    metrics_addrs: dict[str, str] = field(default_factory=dict)
+    # Start a Spanner emulator on this port and point the services at it.
+    spanner_emulator_port: int | None = None
+    # Start a local Kafka-protocol broker on this port (None: KAFKA_BOOTSTRAP_SERVERS is
+    # an external Kafka, or unset).
+    kafka_port: int | None = None
+
+    @classmethod
+    def from_env(cls) -> "StackConfig":
+        return cls(
+            rest_addr=env_str("GATEWAY_ADDR", "127.0.0.1:8000"),
+            grpc_addr=env_str("GATEWAY_GRPC_ADDR", "127.0.0.1:8081"),
+            admin_addr=env_str("ENVOY_ADMIN_ADDR", "127.0.0.1:9901"),
+            stats_addr=env_str("ENVOY_STATS_ADDR", "127.0.0.1:9902"),
+            service_addrs={
+                name: env_str(f"{name.upper()}_SERVICE_ADDR", f"127.0.0.1:{50051 + i}")
+                for i, name in enumerate(SERVICES)
+            },
+            metrics_addrs={
+                name: env_str(
+                    f"{name.upper()}_METRICS_ADDR", f"127.0.0.1:{DEFAULT_METRICS_PORTS[name]}"
+                )
+                for name in SERVICES
+            },
+            data_dir=pathlib.Path(env_str("SHOP_DATA_DIR", "data")).resolve(),
+            run_dir=pathlib.Path(env_str("SHOP_RUN_DIR", "run")).resolve(),
+            spanner_emulator_port=(
+                int(env_str("SPANNER_EMULATOR_PORT", "9010"))
+                if env_str("SHOP_SPANNER_EMULATOR", "").lower() in {"1", "true"}
+                else None
+            ),
+            kafka_port=(
+                None
+                if env_str("KAFKA_BOOTSTRAP_SERVERS", "")
+                else int(env_str("KAFKA_LOCAL_PORT", "9092"))
+            ),
+        )
+
+    @classmethod
+    def ephemeral(cls, base: pathlib.Path, env: dict[str, str] | None = None) -> "StackConfig":
+        """Free loopback ports and directories under `base`: for tests."""
+        ports = free_ports(11)
+        return cls(
+            rest_addr=f"127.0.0.1:{ports[0]}",
+            grpc_addr=f"127.0.0.1:{ports[1]}",
+            admin_addr=f"127.0.0.1:{ports[2]}",
+            stats_addr=f"127.0.0.1:{ports[10]}",
+            service_addrs={
+                name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[3:6], strict=True)
+            },
+            metrics_addrs={
+                name: f"127.0.0.1:{port}" for name, port in zip(SERVICES, ports[7:10], strict=True)
+            },
+            data_dir=base / "data",
+            run_dir=base / "run",
+            env=env or {},
+            kafka_port=ports[6],
+        )
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.rest_addr}"
+
+    def metrics_url(self, name: str) -> str | None:
+        """Where the service's Prometheus metrics are, or None when they are off."""
+        addr = self.metrics_addrs.get(name, "off")
+        return None if parse_addr(addr) is None else f"http://{addr}/metrics"
+
+    @property
+    def stats_on(self) -> bool:
+        # The same words turn the stats listener off as turn METRICS_ADDR off.
+        return self.stats_addr.strip().lower() not in METRICS_OFF
+
+    @property
+    def envoy_stats_url(self) -> str | None:
+        """Where Envoy's own stats are scraped (its stats listener), or None when it is off."""
+        return f"http://{self.stats_addr}/stats/prometheus" if self.stats_on else None
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def require_free(address: str, what: str) -> None:
+    host, _, port = address.rpartition(":")
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, int(port)))
+        except OSError as error:
+            raise SystemExit(f"{what} cannot listen on {address}: {error.strerror}") from None
+
+
+class Stack:
+    """The shop's processes. Start, kill and restart them one by one or all at once."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.envoy_config = config.run_dir / "envoy.yaml"
+        if config.kafka_port:
+            config.env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{config.kafka_port}"
+        if config.spanner_emulator_port:
+            config.env.update(
+                SHOP_STORE="spanner",
+                SPANNER_EMULATOR_HOST=f"127.0.0.1:{config.spanner_emulator_port}",
+                SPANNER_CREATE_SCHEMA="true",
+            )
+
+    def log_path(self, name: str) -> pathlib.Path:
+        return self.config.run_dir / f"{name}.log"
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, **self.config.env}
+
+    def service_env(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {**self._env(), **(extra or {})}
+        env.update(
+            LISTEN_ADDR=self.config.service_addrs[name],
+            SHOP_DATA_DIR=str(self.config.data_dir),
+            STOCK_SERVICE_ADDR=self.config.service_addrs["stock"],
+            PAYMENT_SERVICE_ADDR=self.config.service_addrs["payment"],
+            ORDER_SERVICE_ADDR=self.config.service_addrs["order"],
+        )
+        if name in self.config.metrics_addrs:
+            env["METRICS_ADDR"] = self.config.metrics_addrs[name]
+        return env
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.config.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path(name), "ab") as log:
+            self.processes[name] = subprocess.Popen(
+                argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+            )
+
+    def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        argv = [sys.executable, "-m", f"{name}_svc"]
+        self._spawn(name, argv, self.service_env(name, extra_env))
+
+    def wait_serving(self, name: str, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        with grpc.insecure_channel(self.config.service_addrs[name]) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                self._check_alive(name)
+                with contextlib.suppress(grpc.RpcError):
+                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} not SERVING after {timeout_s}s")
+                time.sleep(0.05)
+
+    def write_envoy_config(self) -> None:
+        upstreams = [f"--upstream={n}={a}" for n, a in self.config.service_addrs.items()]
+        # GATEWAY_<NAME> becomes generate.py's --<name>; unset ones keep its defaults
+        # (envoy/generate.py --help, docs/security.md).
+        env = self._env()
+        gateway_settings = [
+            f"--{name.lower().replace('_', '-')}={env[f'GATEWAY_{name}']}"
+            for name in (
+                "TIMEOUT_S",
+                "MAX_REQUEST_BYTES",
+                "MAX_REQUEST_HEADERS_KB",
+                "REQUEST_HEADERS_TIMEOUT_S",
+                "REQUEST_TIMEOUT_S",
+                "STREAM_IDLE_TIMEOUT_S",
+                "IDLE_TIMEOUT_S",
+                "MAX_CONNECTIONS",
+                "MAX_IN_FLIGHT",
+                "RATE_LIMIT_RPS",
+                "RATE_LIMIT_BURST",
+            )
+            if env.get(f"GATEWAY_{name}")
+        ]
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "envoy" / "generate.py"),
+                f"--out={self.envoy_config}",
+                f"--rest-addr={self.config.rest_addr}",
+                f"--grpc-addr={self.config.grpc_addr}",
+                f"--admin-addr={self.config.admin_addr}",
+                f"--stats-addr={self.config.stats_addr if self.config.stats_on else 'off'}",
+                *gateway_settings,
+                *upstreams,
+            ],
+            check=True,
+        )
+
+    def start_envoy(self) -> None:
+        self.write_envoy_config()
+        envoy = pathlib.Path(sys.executable).with_name("envoy")
+        argv = [
+            str(envoy) if envoy.exists() else "envoy",
+            "-c",
+            str(self.envoy_config),
+            "--disable-hot-restart",
+            "--log-level",
+            env_str("ENVOY_LOG_LEVEL", "warn"),
+            "--concurrency",
+            env_str("ENVOY_CONCURRENCY", "2"),
+        ]
+        self._spawn("envoy", argv, {**os.environ})
+
+    def wait_envoy_ready(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._check_alive("envoy")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"http://{self.config.admin_addr}/ready", timeout=1):
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"envoy not ready after {timeout_s}s")
+            time.sleep(0.05)
+
+    def start_broker(self) -> None:
+        self.processes["kafka"] = start_broker(self.config.kafka_port, self.log_path("kafka"))
+
+    def start(self) -> None:
+        if self.config.kafka_port:
+            self.start_broker()
+        if self.config.spanner_emulator_port:
+            self.processes["spanner-emulator"] = start_emulator(
+                self.config.spanner_emulator_port, self.log_path("spanner-emulator")
+            )
+        for name in SERVICES:
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_serving(name)
+        self.start_envoy()
+        self.wait_envoy_ready()
+
+    def _check_alive(self, name: str) -> None:
+        process = self.processes[name]
+        if process.poll() is not None:
+            tail = self.log_path(name).read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout_s: float = 15.0) -> int:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return 0
+        if process.poll() is None:
+            process.send_signal(sig)
+        try:
+            return process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+    def kill(self, name: str) -> None:
+        """kill -9: no drain, no cleanup, as in a crash."""
+        self.stop_process(name, signal.SIGKILL)
+
+    def restart_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        self.stop_process(name)
+        self.start_service(name, extra_env)
+        self.wait_serving(name)
+
+    def stop(self) -> None:
+        for name in ["envoy", *reversed(SERVICES), "spanner-emulator", "kafka"]:
+            self.stop_process(name)
+
+    def exited(self) -> list[str]:
+        return [name for name, p in self.processes.items() if p.poll() is not None]
+
+
+def store_description(config: StackConfig) -> str:
+    env = {**os.environ, **config.env}
+    if env.get("SHOP_STORE") != "spanner":
+        return f"SQLite files in {config.data_dir}"
+    where = env.get("SPANNER_EMULATOR_HOST") or "Cloud Spanner"
+    prefix = env.get("SPANNER_DATABASE_PREFIX", "shop-")
+    instance = f"{env.get('SPANNER_PROJECT', 'shop-local')}/{env.get('SPANNER_INSTANCE', 'shop')}"
+    return f"Spanner {instance}/{prefix}{{stock,payment,order}} at {where}"
+
+
+def kafka_description(config: StackConfig) -> str:
+    servers = {**os.environ, **config.env}.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    if config.kafka_port:
+        return f"{servers}  (local Tansu broker, in memory; audit topic shop.audit)"
+    return servers or "off (KAFKA_BOOTSTRAP_SERVERS unset: events wait in the outboxes)"
+
+
+def banner(config: StackConfig, stack: Stack) -> str:
+    addrs = config.service_addrs
+    stats_url = config.envoy_stats_url
+    rows = [
+        ("REST gateway", config.rest_url),
+        ("gRPC gateway", f"{config.grpc_addr}  (grpcurl -protoset gen/shop/shop.protoset)"),
+        ("stock", f"{addrs['stock']}  (gRPC, reflection on)"),
+        ("payment", f"{addrs['payment']}  (gRPC, reflection on)"),
+        ("order", f"{addrs['order']}  (gRPC, reflection on)"),
+        ("envoy admin", f"http://{config.admin_addr}"),
+        *((f"{name} metrics", config.metrics_url(name) or "off") for name in SERVICES),
+        ("envoy stats", f"{stats_url}  (Prometheus format)" if stats_url else "off"),
+        ("kafka", kafka_description(config)),
+        ("store", store_description(config)),
+        (
+            "logs",
+            f"{config.run_dir}/{{stock,payment,order,envoy}}.log  (JSON lines;"
+            f" follow a request: grep <request_id> {config.run_dir}/*.log)",
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"  {label:<{width}}  {value}" for label, value in rows]
+    return "shopmesh is up\n" + "\n".join(lines)
+
+
+def run_foreground(config: StackConfig) -> int:
+    for address, what in [
+        (config.rest_addr, "the REST gateway"),
+        (config.grpc_addr, "the gRPC gateway"),
+        (config.admin_addr, "the Envoy admin"),
+        *([(config.stats_addr, "the Envoy stats listener")] if config.stats_on else []),
+        *((addr, f"the {name} service") for name, addr in config.service_addrs.items()),
+        *(
+            (addr, f"the {name} metrics")
+            for name, addr in config.metrics_addrs.items()
+            if parse_addr(addr) is not None
+        ),
+    ]:
+        require_free(address, what)
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stack = Stack(config)
+    try:
+        stack.start()
+        print(banner(config, stack), flush=True)
+        print("Ctrl-C stops everything.", flush=True)
+        (config.run_dir / "ready").touch()
+        while not stopping and not stack.exited():
+            time.sleep(0.2)
+        for name in [] if stopping else stack.exited():
+            print(f"{name} exited unexpectedly; see {stack.log_path(name)}", flush=True)
+        return 0 if stopping else 1
+    finally:
+        print("stopping ...", flush=True)
+        stack.stop()
+        (config.run_dir / "ready").unlink(missing_ok=True)
+        print("stopped", flush=True)
+
+
+def run_detached(config: StackConfig) -> int:
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    (config.run_dir / "ready").unlink(missing_ok=True)
+    log = config.run_dir / "stack.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shoptools.devstack", "up"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=pathlib.Path.cwd(),
+        )
+    (config.run_dir / PID_FILE).write_text(str(process.pid))
+    deadline = time.monotonic() + 60
+    while not (config.run_dir / "ready").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            print(log.read_text(errors="replace"), file=sys.stderr)
+            print("the stack did not start", file=sys.stderr)
+            return 1
+        time.sleep(0.1)
+    print(log.read_text().replace("Ctrl-C stops everything.", "'make down' stops everything."))
+    return 0
+
+
+def stop_detached(config: StackConfig) -> int:
+    pid_file = config.run_dir / PID_FILE
+    if not pid_file.exists():
+        print("no detached stack is running")
+        return 0
+    pid = int(pid_file.read_text())
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.killpg(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    print("stopped")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shoptools.devstack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the stack")
+    up.add_argument("--detach", action="store_true", help="run in the background")
+    sub.add_parser("down", help="stop a detached stack")
+    args = parser.parse_args(argv)
+    config = StackConfig.from_env()
+    if args.command == "down":
+        return stop_detached(config)
+    if args.detach:
+        return run_detached(config)
+    return run_foreground(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
