@@ -5,10 +5,10 @@ from functools import partial
 
 from google.protobuf import struct_pb2
 
-from order_svc import orders
-from order_svc.checkout import CheckoutTxn, Decision
+from order_svc import ordering, orders
+from order_svc.checkout import Decision
 from order_svc.coordinator import CheckoutCoordinator
-from order_svc.orders import Line, Order
+from order_svc.orders import Order
 from order_svc.peers import Peers
 from order_svc.store import OrderStore
 from shop.order.v1 import order_pb2 as pb
@@ -48,9 +48,7 @@ class OrderApi(order_pb2_grpc.OrderServiceServicer):
         self._coordinator = coordinator
 
     async def CreateOrder(self, request: pb.CreateOrderRequest, context) -> pb.CreateOrderResponse:
-        order = orders.new_order(request.user_id)
-        await self._peers.require_user(order.user_id)
-        await self._store.transact(partial(orders.create_order, order=order))
+        order = await ordering.create_order(self._store, self._peers, request.user_id)
         return pb.CreateOrderResponse(order_id=order.order_id)
 
     async def BatchInitOrders(
@@ -72,13 +70,8 @@ class OrderApi(order_pb2_grpc.OrderServiceServicer):
 
     async def AddItem(self, request: pb.AddItemRequest, context) -> pb.AddItemResponse:
         quantity = request.quantity if request.HasField("quantity") else 1
-        orders.check_new_line(request.item_id, quantity)
-        # Fail fast, before asking stock, when the order cannot take a line anyway.
-        await self._store.read(partial(orders.find_unpaid, order_id=request.order_id))
-        price = await self._peers.item_price(request.item_id)
-        line = Line(request.item_id, quantity, price)
-        order = await self._store.transact(
-            partial(orders.add_item, order_id=request.order_id, line=line)
+        order = await ordering.add_item(
+            self._store, self._peers, request.order_id, request.item_id, quantity
         )
         return pb.AddItemResponse(order_id=order.order_id, total_cost=order.total_cost)
 
@@ -101,19 +94,13 @@ class OrderApi(order_pb2_grpc.OrderServiceServicer):
         except Exception:
             _answered(request.order_id, "INTERNAL")
             raise
-        request_context.note_txn(
-            paid.txn_id if isinstance(paid, CheckoutTxn) else paid.checkout_txn or ""
-        )
+        request_context.note_txn(paid.txn_id)
         _answered(request.order_id, "OK")
-        if isinstance(paid, CheckoutTxn):
-            return pb.CheckoutResponse(
-                order_id=paid.order_id, paid=True, total_cost=paid.total, transaction_id=paid.txn_id
-            )
         return pb.CheckoutResponse(
             order_id=paid.order_id,
             paid=True,
             total_cost=paid.total_cost,
-            transaction_id=paid.checkout_txn or "",
+            transaction_id=paid.txn_id,
         )
 
     async def GetCheckoutOutcome(

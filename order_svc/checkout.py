@@ -11,7 +11,7 @@ Pure: every function takes a `Checkouts` repository handed in by the store.
 """
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
@@ -61,12 +61,40 @@ class Checkouts(Orders, Protocol):
 
 
 @dataclass
-class Begun:
-    """What `begin` found: a new transaction, one under way, or an order already paid."""
+class Started:
+    """`begin` logged a new transaction and locked the order: reserve next."""
+
+    txn: CheckoutTxn
+
+
+@dataclass
+class UnderWay:
+    """Another request's transaction holds the order: follow its decision."""
+
+    txn_id: str
+
+
+@dataclass
+class AlreadyPaid:
+    """Nothing to do: the order was paid, by `txn_id`."""
 
     order: Order
-    txn: CheckoutTxn | None = None
-    in_progress: str | None = field(default=None)
+
+
+Begun = Started | UnderWay | AlreadyPaid
+
+
+@dataclass(frozen=True)
+class Paid:
+    """What a checkout that paid answers: the order, its total, the transaction that paid."""
+
+    order_id: str
+    total_cost: int
+    txn_id: str
+
+    @classmethod
+    def by(cls, txn: CheckoutTxn) -> "Paid":
+        return cls(txn.order_id, txn.total, txn.txn_id)
 
 
 def begin(
@@ -80,9 +108,9 @@ def begin(
 ) -> Begun:
     order = find_order(repo, order_id)
     if order.paid:
-        return Begun(order)
+        return AlreadyPaid(order)
     if order.checkout_txn:
-        return Begun(order, in_progress=order.checkout_txn)
+        return UnderWay(order.checkout_txn)
     # Orders stored before lines were bounded: refused here, before anything is reserved.
     check_quantities(order)
     txn = CheckoutTxn(
@@ -100,7 +128,7 @@ def begin(
     repo.put_txn(txn)
     fields = {"user_id": txn.user_id, "total_cost": txn.total}
     repo.record(Event(order_key(order_id), "checkout_started", fields, txn_id))
-    return Begun(order, txn)
+    return Started(txn)
 
 
 def _existing(repo: Checkouts, txn_id: str) -> CheckoutTxn:

@@ -21,10 +21,9 @@ from collections.abc import Callable
 from functools import partial
 
 from order_svc import checkout
-from order_svc.checkout import CheckoutTxn, Decision
-from order_svc.orders import Order
+from order_svc.checkout import AlreadyPaid, CheckoutTxn, Decision, Paid, Started, UnderWay
 from order_svc.peers import Peers
-from order_svc.settler import Settler
+from order_svc.settler import Settler, Undelivered
 from order_svc.store import OrderStore
 from shopmesh import faults
 from shopmesh.batching import Batcher, in_this_context
@@ -45,9 +44,11 @@ class CheckoutCoordinator:
         timeout_s: float,
         lease_s: float,
         poll_s: float = 0.01,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._peers = peers
+        self._clock = clock
         self._timeout_s = timeout_s
         # The request holds the lease past its deadline long enough to send its decision.
         self._lease_s = max(lease_s, timeout_s + 2 * peers.timeout_s)
@@ -61,8 +62,8 @@ class CheckoutCoordinator:
         self._stock_reserves = Batcher(self._reserve_stock_batch)
         self._credit_reserves = Batcher(self._reserve_credit_batch)
 
-    async def checkout(self, order_id: str) -> CheckoutTxn | Order:
-        """Pay for the order; returns the committed transaction (or the already paid order)."""
+    async def checkout(self, order_id: str) -> Paid:
+        """Pay for the order (or find it paid already); a refusal is raised as a ShopError."""
         require_id(order_id, "order_id")
         # Shielded: a client that hangs up must not stop a transaction half way. Its outcome
         # then has no reader: retrieve it, so that a refusal is not logged as an error.
@@ -70,34 +71,38 @@ class CheckoutCoordinator:
         work.add_done_callback(lambda done: done.cancelled() or done.exception())
         return await asyncio.shield(work)
 
-    async def _checkout(self, order_id: str) -> CheckoutTxn | Order:
+    async def _checkout(self, order_id: str) -> Paid:
         begun = await self._log(
             partial(
                 checkout.begin,
                 order_id=order_id,
                 txn_id=str(uuid.uuid4()),
-                now=time.time(),
+                now=self._clock(),
                 timeout_s=self._timeout_s,
                 owner=self.owner,
                 lease_s=self._lease_s,
             )
         )
-        if begun.txn is None and begun.in_progress is None:
-            return begun.order
-        if begun.in_progress is not None:
-            return self._answer(await self._await_decision(begun.in_progress))
-        txn = begun.txn
+        match begun:
+            case AlreadyPaid(order):
+                return Paid(order.order_id, order.total_cost, order.checkout_txn or "")
+            case UnderWay(txn_id):
+                return self._answer(await self._await_decision(txn_id))
+            case Started(txn):
+                return self._answer(await self._run(txn))
+        raise AssertionError(f"begin answered {begun!r}")
+
+    async def _run(self, txn: CheckoutTxn) -> CheckoutTxn:
+        """Reserve, decide, and send the decision: a commit after the answer, a cancel before
+        (a refusal has released what it held, or handed it over, when the client reads it)."""
         refusal = await self._reserve(txn)
         faults.crash_point("checkout.before_decision")
         txn = await self._decide(txn, refusal)
         faults.crash_point("checkout.after_decision")
-        if txn.decision is Decision.COMMIT:
-            self.settler.submit(txn)  # what the client sees is already so: stock and credit held
-        else:
-            # A refusal changes nothing: by the time the client reads it, what was held is
-            # released (or, if a participant is down, handed over to be released).
-            await self.settler.send(txn)
-        return self._answer(txn)
+        settled = self.settler.settle(txn, Undelivered.HAND_OVER)
+        if txn.decision is Decision.ABORT:
+            await settled
+        return txn
 
     async def _decide(self, txn: CheckoutTxn, refusal: dict | None) -> CheckoutTxn:
         """Log the decision; a store that fails is tried again (deciding is idempotent: the
@@ -113,7 +118,7 @@ class CheckoutCoordinator:
             except ShopError:
                 raise
             except Exception as error:
-                if time.time() + delay > txn.deadline:
+                if self._clock() + delay > txn.deadline:
                     log.error("could not log the decision of %s: %r", txn.txn_id, error)
                     raise _undecided(txn, self._lease_s) from error
                 log.warning("logging the decision of %s failed (%r); again", txn.txn_id, error)
@@ -126,7 +131,7 @@ class CheckoutCoordinator:
 
     async def _reserve(self, txn: CheckoutTxn) -> dict | None:
         """Phase one on both participants; the refusal to report, or None if both hold."""
-        timeout_s = max(0.05, min(self._peers.timeout_s, txn.deadline - time.time()))
+        timeout_s = max(0.05, min(self._peers.timeout_s, txn.deadline - self._clock()))
         results = await asyncio.gather(
             asyncio.wait_for(self._stock_reserves.submit(txn), timeout_s),
             asyncio.wait_for(self._credit_reserves.submit(txn), timeout_s),
@@ -154,23 +159,25 @@ class CheckoutCoordinator:
         cancels go out again from here (they are idempotent, and batched with others)."""
         while True:
             txn = await self._store.read(lambda repo: repo.get_txn(txn_id))
-            if txn.decision is None and time.time() > txn.lease_until:
+            if txn.decision is None and self._clock() > txn.lease_until:
                 txn = await self._store.transact(
-                    partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
+                    partial(checkout.presume_abort, txn_id=txn_id, now=self._clock())
                 )
             if txn.decision is Decision.ABORT and not txn.finished:
-                await self.settler.settle(txn)
+                await self.settler.settle(txn, Undelivered.KEEP)
             if txn.decision is not None:
                 return txn
             await asyncio.sleep(self._poll_s)
 
-    def _answer(self, txn: CheckoutTxn) -> CheckoutTxn:
+    def _answer(self, txn: CheckoutTxn) -> Paid:
         if txn.decision is Decision.COMMIT:
-            return txn
+            return Paid.by(txn)
         raise error_from_dict(txn.refusal or checkout.timed_out(txn))
 
     async def outcome(self, txn_id: str) -> Decision | None:
-        return await self._store.transact(partial(checkout.outcome, txn_id=txn_id, now=time.time()))
+        return await self._store.transact(
+            partial(checkout.outcome, txn_id=txn_id, now=self._clock())
+        )
 
     async def redrive(self, txn_id: str) -> bool:
         """Finish one transaction now (a retry event asked); True once it is finished."""
@@ -178,12 +185,12 @@ class CheckoutCoordinator:
         if txn is None:
             # Finished, unknown, or another process holds it: nothing for us to do.
             return True
-        return txn.decision is not None and await self.settler.settle(txn)
+        return txn.decision is not None and await self.settler.settle(txn, Undelivered.KEEP)
 
     async def recover_once(self) -> int:
         """Finish every transaction whose lease expired; returns how many were driven."""
         expired = await self._store.read(
-            lambda repo: repo.unfinished_txns(time.time(), RECOVERY_BATCH)
+            lambda repo: repo.unfinished_txns(self._clock(), RECOVERY_BATCH)
         )
         taken = await asyncio.gather(*(self._take_over(txn_id) for txn_id in expired))
         decided = [txn for txn in taken if txn is not None and txn.decision is not None]
@@ -191,7 +198,7 @@ class CheckoutCoordinator:
             log.info("recovering %s: resending %s", txn.txn_id, txn.decision.value)
             recovery_action(f"resend_{txn.decision.value.lower()}")
         # All in the settler's next batches: one call per participant for many transactions.
-        await asyncio.gather(*(self.settler.settle(txn) for txn in decided))
+        await asyncio.gather(*(self.settler.settle(txn, Undelivered.KEEP) for txn in decided))
         return len(decided)
 
     async def _take_over(self, txn_id: str) -> CheckoutTxn | None:
@@ -202,13 +209,13 @@ class CheckoutCoordinator:
                 checkout.claim,
                 txn_id=txn_id,
                 owner=self.owner,
-                now=time.time(),
+                now=self._clock(),
                 lease_s=self._lease_s,
             )
         )
         if txn is None or txn.decision is not None:
             return txn
-        return await self._log(partial(checkout.presume_abort, txn_id=txn_id, now=time.time()))
+        return await self._log(partial(checkout.presume_abort, txn_id=txn_id, now=self._clock()))
 
     async def run_recovery(self, interval_s: float) -> None:
         while True:

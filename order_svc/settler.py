@@ -6,18 +6,20 @@ transactions queue up here; a sender takes everything queued (up to MAX_BATCH), 
 SettleReservations call to each participant and records their acknowledgements in one local
 transaction. While a batch is out the next one fills, so the batch grows with the load.
 
-The request path `submit`s a commit and moves on, and `send`s a cancel and waits for it, so
-that a refused checkout has released what it held before the client reads the refusal. A
-transaction of the request path whose decision could not be delivered is handed over (retry
-event, lease given up) and a retry worker takes it on. Recovery and the retry worker `settle`
-and wait: they keep their lease and try again later themselves (handing over again would
-publish a new retry event every pass). Recovery remains the guarantee for a crash before a
-batch went out.
+There is one way in, `settle(txn, if_undelivered)`, which returns a future of whether both
+participants acknowledged: the request path settles a commit and moves on, and awaits a
+cancel, so that a refused checkout has released what it held before the client reads the
+refusal. What becomes of a decision that could not be delivered is the caller's to say:
+the request path hands it over (retry event, lease given up) and a retry worker takes it on;
+recovery and the retry worker keep it, with their lease, and try again later themselves
+(handing over again would publish a new retry event every pass). Recovery remains the
+guarantee for a crash before a batch went out.
 """
 
 import asyncio
 import contextlib
 import logging
+from enum import Enum
 from functools import partial
 
 from order_svc import checkout
@@ -26,8 +28,16 @@ from order_svc.peers import Peers
 from order_svc.store import OrderStore
 from shopmesh.batching import Batcher
 
-# A transaction to settle, and whether to hand it over if its decision is not delivered.
-Settling = tuple[CheckoutTxn, bool]
+
+class Undelivered(Enum):
+    """What to do with a decision some participant did not acknowledge."""
+
+    HAND_OVER = "hand over"  # publish a retry event and give up the lease (the request path)
+    KEEP = "keep"  # keep the lease and try again later (recovery, the retry worker)
+
+
+# A transaction to settle, and what to do if its decision is not delivered.
+Settling = tuple[CheckoutTxn, Undelivered]
 
 log = logging.getLogger(__name__)
 PARTICIPANTS = ("stock", "payment")
@@ -45,18 +55,10 @@ class Settler:
             self._send, max_batch=MAX_BATCH, max_in_flight=max_in_flight, linger_s=LINGER_S
         )
 
-    def submit(self, txn: CheckoutTxn) -> None:
-        """Queue a decided transaction of the request path; returns at once."""
-        self._batches.add((txn, True))
-
-    async def send(self, txn: CheckoutTxn) -> None:
-        """Like `submit`, but return once the transaction's batch has gone out and come back."""
-        await self._batches.submit((txn, True))
-
-    async def settle(self, txn: CheckoutTxn) -> bool:
-        """Send a decided transaction's decision with the next batch; True once both
-        participants have acknowledged it."""
-        return await self._batches.submit((txn, False))
+    def settle(self, txn: CheckoutTxn, if_undelivered: Undelivered) -> "asyncio.Future[bool]":
+        """Send a decided transaction's decision with the next batch: a future of whether both
+        participants acknowledged it (await it to wait for the batch, or drop it)."""
+        return self._batches.submit((txn, if_undelivered))
 
     async def run(self, stop_grace_s: float = 2.0) -> None:
         """Batches go out by themselves; this waits to be cancelled and then, for up to
@@ -92,7 +94,7 @@ class Settler:
             )
             for txn in txns
         }
-        handing_over = {txn.txn_id for txn, hand_over in batch if hand_over}
+        handing_over = {txn.txn_id for txn, then in batch if then is Undelivered.HAND_OVER}
         recorded = await self._store.transact(
             partial(checkout.record_settlements, acks=acks, handing_over=handing_over)
         )

@@ -15,7 +15,7 @@ SERVICE_NAME = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_na
 
 
 async def main() -> None:
-    settings = ServiceSettings("payment", default_port=50052, default_metrics_port=9102)
+    settings = ServiceSettings.from_env("payment", default_port=50052, default_metrics_port=9102)
     store = open_store(settings)
     resolver = StaleReservationResolver(
         store,

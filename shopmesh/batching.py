@@ -27,9 +27,9 @@ R = TypeVar("R")
 
 
 class Batcher(Generic[T, R]):
-    """`await submit(item)` is `run_batch([item, ...])[i]`: one result per item, in order, where
-    an exception instance is that item's failure; an exception raised by `run_batch` fails
-    every item of the batch."""
+    """`submit(item)` is a future of `run_batch([item, ...])[i]`: one result per item, in
+    order, where an exception instance is that item's failure. Await it for the result, or
+    drop it for work nobody waits for (its failure is then the batch function's to report)."""
 
     def __init__(
         self,
@@ -48,19 +48,13 @@ class Batcher(Generic[T, R]):
         self._starting = False  # a batch's task is created but has not taken its items yet
         self._tasks: set[asyncio.Task] = set()
 
-    async def submit(self, item: T) -> R:
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        self._start_batches()
-        return await future
-
-    def add(self, item: T) -> None:
-        """Like `submit`, for work whose result nobody waits for (failures are the batch
-        function's to report)."""
-        future = asyncio.get_running_loop().create_future()
+    def submit(self, item: T) -> "asyncio.Future[R]":
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        # Retrieved here too, so that a failure nobody awaits is not reported as lost.
         future.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._waiting.append((item, future))
         self._start_batches()
+        return future
 
     async def drain(self) -> None:
         """Wait until everything submitted so far has gone out and come back."""

@@ -1,27 +1,13 @@
-"""Reading settings from the environment: the helpers every service's settings use."""
+"""A service's settings, read from the environment once, by its `__main__`."""
 
-import os
 import pathlib
+from dataclasses import dataclass
 
+from shopmesh.env import env_float, env_int, env_str
+from shopmesh.events.kafka import KafkaSettings
+from shopmesh.store.spanner import SpannerSettings
 
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+__all__ = ["ServiceSettings", "data_dir", "env_float", "env_int", "env_str"]
 
 
 def data_dir() -> pathlib.Path:
@@ -29,30 +15,60 @@ def data_dir() -> pathlib.Path:
     return pathlib.Path(env_str("SHOP_DATA_DIR", "data")).resolve()
 
 
+@dataclass(frozen=True)
 class ServiceSettings:
-    """What every service reads: where to listen, where its data lives, how to stop."""
+    """Everything a service process is configured with, read once by its `__main__` (the
+    composition root), which passes the parts down: nothing below it reads the environment."""
 
-    def __init__(self, service: str, default_port: int, default_metrics_port: int) -> None:
-        self.service = service
-        self.listen_addr = env_str("LISTEN_ADDR", f"127.0.0.1:{default_port}")
-        self.store = env_str("SHOP_STORE", "sqlite")
-        if self.store not in {"sqlite", "spanner"}:
-            raise SystemExit(f"SHOP_STORE must be 'sqlite' or 'spanner', got {self.store!r}")
-        self.db_path = data_dir() / f"{service}.sqlite3"
-        # FULL: a commit (a checkout's decision among them) is on disk before it is answered,
-        # so a power loss cannot take back a 200. NORMAL: only a process crash is survived.
-        self.sqlite_synchronous = env_str("SQLITE_SYNCHRONOUS", "FULL").upper()
-        if self.sqlite_synchronous not in {"NORMAL", "FULL", "EXTRA"}:
-            raise SystemExit("SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
-        self.grace_s = env_float("SHUTDOWN_GRACE_S", 5.0)
-        self.log_level = env_str("LOG_LEVEL", "INFO")
-        # json (one object per line, for log collectors) or text (for people).
-        self.log_format = env_str("LOG_FORMAT", "json").lower()
-        # HOST:PORT of this process's /metrics; "off" serves none.
-        self.metrics_addr = env_str("METRICS_ADDR", f"127.0.0.1:{default_metrics_port}")
-        self.rpc_timeout_s = env_float("RPC_TIMEOUT_S", 2.0)
-        # Participants: how long a reservation may stay HELD before asking the coordinator.
-        self.reservation_timeout_s = env_float("RESERVATION_TIMEOUT_S", 15.0)
-        self.order_service_addr = env_str("ORDER_SERVICE_ADDR", "127.0.0.1:50053")
-        # Tests only: exit abruptly at a named point (see shopmesh.faults).
-        self.fault_point = env_str("SHOP_FAULT_POINT", "")
+    service: str
+    listen_addr: str
+    # sqlite (embedded default) or spanner.
+    store: str
+    db_path: pathlib.Path
+    # FULL: a commit (a checkout's decision among them) is on disk before it is answered, so a
+    # power loss cannot take back a 200. NORMAL: only a process crash is survived.
+    sqlite_synchronous: str
+    spanner: SpannerSettings
+    kafka: KafkaSettings
+    grace_s: float
+    log_level: str
+    # json (one object per line, for log collectors) or text (for people).
+    log_format: str
+    # HOST:PORT of this process's /metrics; "off" serves none.
+    metrics_addr: str
+    rpc_timeout_s: float
+    # Participants: how long a reservation may stay HELD before asking the coordinator.
+    reservation_timeout_s: float
+    order_service_addr: str
+    # Tests only: exit abruptly at a named point (see shopmesh.faults).
+    fault_point: str
+
+    @classmethod
+    def from_env(
+        cls, service: str, default_port: int, default_metrics_port: int
+    ) -> "ServiceSettings":
+        return cls(
+            service=service,
+            listen_addr=env_str("LISTEN_ADDR", f"127.0.0.1:{default_port}"),
+            store=_choice("SHOP_STORE", "sqlite", {"sqlite", "spanner"}),
+            db_path=data_dir() / f"{service}.sqlite3",
+            sqlite_synchronous=_choice("SQLITE_SYNCHRONOUS", "FULL", {"NORMAL", "FULL", "EXTRA"}),
+            spanner=SpannerSettings.from_env(service),
+            kafka=KafkaSettings.from_env(service),
+            grace_s=env_float("SHUTDOWN_GRACE_S", 5.0),
+            log_level=env_str("LOG_LEVEL", "INFO"),
+            log_format=env_str("LOG_FORMAT", "json").lower(),
+            metrics_addr=env_str("METRICS_ADDR", f"127.0.0.1:{default_metrics_port}"),
+            rpc_timeout_s=env_float("RPC_TIMEOUT_S", 2.0),
+            reservation_timeout_s=env_float("RESERVATION_TIMEOUT_S", 15.0),
+            order_service_addr=env_str("ORDER_SERVICE_ADDR", "127.0.0.1:50053"),
+            fault_point=env_str("SHOP_FAULT_POINT", ""),
+        )
+
+
+def _choice(name: str, default: str, allowed: set[str]) -> str:
+    value = env_str(name, default)
+    upper = value.upper() if default.isupper() else value
+    if upper not in allowed:
+        raise SystemExit(f"{name} must be one of {', '.join(sorted(allowed))}, got {value!r}")
+    return upper

@@ -15,7 +15,7 @@ SERVICE_NAME = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 
 
 async def main() -> None:
-    settings = ServiceSettings("stock", default_port=50051, default_metrics_port=9101)
+    settings = ServiceSettings.from_env("stock", default_port=50051, default_metrics_port=9101)
     store = open_store(settings)
     api = StockApi(store)
     resolver = StaleReservationResolver(

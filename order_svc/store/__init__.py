@@ -5,7 +5,6 @@ from typing import Protocol, TypeVar
 
 from order_svc.checkout import Checkouts as Orders
 from shopmesh.settings import ServiceSettings
-from shopmesh.store.spanner import SpannerSettings
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -32,7 +31,7 @@ def open_store(settings: ServiceSettings) -> OrderStore:
     if settings.store == "spanner":
         from order_svc.store.spanner import open_spanner_store
 
-        return open_spanner_store(SpannerSettings.from_env("order"))
+        return open_spanner_store(settings.spanner)
     from order_svc.store.sqlite import open_sqlite_store
 
     return open_sqlite_store(settings.db_path, settings.sqlite_synchronous)

@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.helpers import create_ssl_context
 
+from shopmesh.env import env_int, env_str
 from shopmesh.events.outbox import AUDIT, RETRY
-from shopmesh.settings import env_int, env_str
 
 log = logging.getLogger(__name__)
 

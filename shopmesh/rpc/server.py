@@ -20,7 +20,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from shopmesh import faults
-from shopmesh.events.kafka import KafkaSettings
 from shopmesh.events.relay import OutboxRelay
 from shopmesh.rpc.observe import RequestObserver
 from shopmesh.rpc.status import ErrorTranslator
@@ -146,9 +145,9 @@ async def run_service(
     served = create_server(
         settings.listen_addr, service_name, register, domain=f"{settings.service}.shopmesh"
     )
-    kafka = KafkaSettings.from_env(settings.service)
-    if kafka.enabled:
-        background = [*background, OutboxRelay(store, kafka, service=settings.service).run]
+    if settings.kafka.enabled:
+        relay = OutboxRelay(store, settings.kafka, service=settings.service)
+        background = [*background, relay.run]
     else:
         log.warning("KAFKA_BOOTSTRAP_SERVERS is not set: audit events wait in the outbox")
     try:

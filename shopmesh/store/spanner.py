@@ -28,8 +28,8 @@ from google.cloud import spanner
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.pool import BurstyPool
 
+from shopmesh.env import env_int, env_str
 from shopmesh.errors import Aborted, TransactionTooLarge
-from shopmesh.settings import env_int, env_str
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,9 @@ class SpannerSettings:
 
 def client_for(settings: SpannerSettings) -> spanner.Client:
     if settings.emulator_host:
+        # The client library knows the emulator only from its environment (its built-in
+        # metrics, credentials and channel all ask it there): the one place below a
+        # composition root that writes os.environ.
         os.environ["SPANNER_EMULATOR_HOST"] = settings.emulator_host
         # The emulator fails concurrent read-write transactions on multiplexed sessions with
         # errors the client does not retry.

@@ -4,7 +4,6 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
 from shopmesh.settings import ServiceSettings
-from shopmesh.store.spanner import SpannerSettings
 from stock_svc.inventory import Items
 
 T = TypeVar("T")
@@ -32,7 +31,7 @@ def open_store(settings: ServiceSettings) -> StockStore:
     if settings.store == "spanner":
         from stock_svc.store.spanner import open_spanner_store
 
-        return open_spanner_store(SpannerSettings.from_env("stock"))
+        return open_spanner_store(settings.spanner)
     from stock_svc.store.sqlite import open_sqlite_store
 
     return open_sqlite_store(settings.db_path, settings.sqlite_synchronous)

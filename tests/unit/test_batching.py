@@ -92,8 +92,8 @@ async def test_batches_are_at_most_max_batch_and_drain_waits_for_added_work():
     run = Recorder()
     batcher = Batcher(run, max_batch=2, max_in_flight=2)
     for i in range(5):
-        batcher.add(i)
-    batcher.add(-1)  # a failure nobody waits for is not an unretrieved exception
+        batcher.submit(i)
+    batcher.submit(-1)  # a failure nobody waits for is not an unretrieved exception
     await batcher.drain()
     assert sorted(item for batch in run.batches for item in batch) == [-1, 0, 1, 2, 3, 4]
     assert max(len(batch) for batch in run.batches) == 2

@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from order_svc import checkout, orders
-from order_svc.checkout import CheckoutTxn, Decision
+from order_svc.checkout import CheckoutTxn, Decision, Paid
 from order_svc.coordinator import CheckoutCoordinator
 from order_svc.orders import Line, Order
 from order_svc.store import sqlite as order_sqlite
@@ -165,6 +165,13 @@ async def _txn(store: SqliteStore, txn_id: str) -> CheckoutTxn:
     return await store.read(lambda repo: repo.get_txn(txn_id))
 
 
+async def _logged(store: SqliteStore, checking_out) -> CheckoutTxn:
+    """The logged transaction of a checkout that paid."""
+    paid = await checking_out
+    assert isinstance(paid, Paid)
+    return await _txn(store, paid.txn_id)
+
+
 async def _refusal(awaitable) -> ShopError:
     with pytest.raises(ShopError) as info:
         await awaitable
@@ -188,7 +195,7 @@ def _begin(txn_id: str, owner: str, timeout_s: float, lease_s: float, order_id: 
 
 
 async def test_both_reserve_then_commit(store, peers, coordinator):
-    txn = await coordinator.checkout("o1")
+    txn = await _logged(store, coordinator.checkout("o1"))
 
     assert txn.decision is Decision.COMMIT
     assert peers.reserves == [
@@ -222,7 +229,7 @@ async def test_a_refusal_aborts_and_cancels_both(store, peers, coordinator, peer
     # The order is unlocked: it can change, and be checked out again once the shop can.
     await store.transact(partial(orders.add_item, order_id="o1", line=Line("c", 1, 1)))
     peers.up(peer)
-    again = await coordinator.checkout("o1")
+    again = await _logged(store, coordinator.checkout("o1"))
     assert again.txn_id != txn_id
     assert (again.decision, again.total) == (Decision.COMMIT, TOTAL + 1)
     assert (await _order(store)).paid
@@ -268,15 +275,14 @@ async def test_a_business_reason_beats_an_unreachable_participant(
 
 async def test_an_already_paid_order_calls_no_one(store, peers, coordinator):
     paid = await coordinator.checkout("paid")
-    assert isinstance(paid, Order)
-    assert (paid.order_id, paid.paid, paid.checkout_txn) == ("paid", True, "old")
+    assert paid == Paid("paid", 3, "old")
     assert peers.reserves == peers.settles == []
 
 
-async def test_checking_out_again_after_commit_charges_nothing_more(peers, coordinator):
-    txn = await coordinator.checkout("o1")
+async def test_checking_out_again_after_commit_charges_nothing_more(store, peers, coordinator):
+    txn = await _logged(store, coordinator.checkout("o1"))
     again = await coordinator.checkout("o1")
-    assert (again.paid, again.checkout_txn) == (True, txn.txn_id)
+    assert (again.txn_id, (await _order(store)).paid) == (txn.txn_id, True)
     assert len(peers.reserves) == 2 and len(peers.settles) == 2
 
 
@@ -289,9 +295,9 @@ async def test_an_unknown_order_is_not_found(peers, coordinator):
 # --- concurrent checkouts of one order ---
 
 
-def _txn_id(result: CheckoutTxn | Order) -> str:
-    assert result.paid if isinstance(result, Order) else result.decision is Decision.COMMIT
-    return result.checkout_txn if isinstance(result, Order) else result.txn_id
+def _txn_id(result: Paid) -> str:
+    assert isinstance(result, Paid)
+    return result.txn_id
 
 
 async def test_concurrent_checkouts_reserve_once_and_agree(store, peers, coordinator):
@@ -388,7 +394,7 @@ async def test_an_order_stored_with_too_many_units_is_refused_alone(store, peers
         coordinator.checkout("big"), coordinator.checkout("o1"), return_exceptions=True
     )
     assert getattr(big_result, "reason", big_result) == "QUANTITY_OVERFLOW"
-    assert o1.decision is Decision.COMMIT
+    assert isinstance(o1, Paid)
     assert [txn_id for _, txn_id, *_ in peers.reserves] == [o1.txn_id] * 2
     assert (await _order(store, "big")).checkout_txn is None
 
@@ -444,8 +450,8 @@ async def _checkout_with_failing_decision(store, peers, failures: int):
 
 
 async def test_a_decision_the_store_fails_to_log_at_first_is_logged_again(store, peers):
-    [txn] = await _checkout_with_failing_decision(store, peers, failures=2)
-    assert txn.decision is Decision.COMMIT
+    [paid] = await _checkout_with_failing_decision(store, peers, failures=2)
+    assert (await _txn(store, paid.txn_id)).decision is Decision.COMMIT
     assert (await _order(store)).paid
 
 
@@ -466,7 +472,7 @@ async def test_a_decision_that_cannot_be_logged_says_so_and_leaves_the_holds_to_
 
 async def test_settle_failing_leaves_the_txn_unfinished_but_answers(store, peers, coordinator):
     peers.settle_error["payment"] = Aborted("DEPENDENCY_UNAVAILABLE", "payment is down")
-    txn = await coordinator.checkout("o1")
+    txn = await _logged(store, coordinator.checkout("o1"))
     assert txn.decision is Decision.COMMIT
     assert (await _order(store)).paid
     logged = await _txn(store, txn.txn_id)
@@ -476,7 +482,7 @@ async def test_settle_failing_leaves_the_txn_unfinished_but_answers(store, peers
 async def test_recovery_resends_commit_after_the_lease_expires(store, fast):
     coordinator, peers = fast
     peers.settle_error["payment"] = Aborted("DEPENDENCY_UNAVAILABLE", "payment is down")
-    txn = await coordinator.checkout("o1")
+    txn = await _logged(store, coordinator.checkout("o1"))
     assert len(peers.settles) == 2
     # The request handed the unfinished transaction over (a retry event, lease released).
     assert await coordinator.recover_once() == 1  # still down: resent, still unfinished
@@ -565,7 +571,7 @@ async def test_a_checkout_waiting_on_a_crashed_one_gets_its_timeout(store, fast)
     assert error.reason == "CHECKOUT_TIMED_OUT"
     assert peers.reserves == []
     # ... and then the order is free for a new checkout.
-    txn = await coordinator.checkout("o1")
+    txn = await _logged(store, coordinator.checkout("o1"))
     assert txn.txn_id != "crashed" and (await _order(store)).paid
 
 
@@ -625,7 +631,7 @@ async def test_only_the_lease_holder_may_claim_the_txn(store):
 
 
 async def test_a_finished_txn_cannot_be_claimed(store, coordinator):
-    txn = await coordinator.checkout("o1")
+    txn = await _logged(store, coordinator.checkout("o1"))
     claimed = await store.transact(
         partial(checkout.claim, txn_id=txn.txn_id, owner="x", now=time.time() + 100, lease_s=1)
     )
@@ -653,6 +659,6 @@ async def test_an_order_cannot_change_while_checking_out(store, peers, coordinat
 
     peers.gate.set()
     txn = await checking_out
-    assert (txn.total, (await _order(store)).total_cost) == (TOTAL, TOTAL)
+    assert (txn.total_cost, (await _order(store)).total_cost) == (TOTAL, TOTAL)
     error = await _refusal(store.transact(change))
     assert error.reason == "ORDER_ALREADY_PAID"

@@ -14,7 +14,7 @@ from test_coordinator import FakePeers
 from order_svc import checkout
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
-from order_svc.settler import Settler
+from order_svc.settler import Settler, Undelivered
 from order_svc.store import sqlite as order_sqlite
 from shopmesh.errors import Aborted, FailedPrecondition
 from shopmesh.events.outbox import RETRY
@@ -128,10 +128,10 @@ async def test_many_decisions_go_out_in_a_few_calls(store, peers, settler):
     txns = await _decided(store, txn_ids)
     peers.release = asyncio.Event()
 
-    settler.submit(txns[0])
+    settler.settle(txns[0], Undelivered.HAND_OVER)
     await peers.called.wait()  # the first batch is out and the participants are slow
     for txn in txns[1:]:
-        settler.submit(txn)
+        settler.settle(txn, Undelivered.HAND_OVER)
         await asyncio.sleep(0)  # each request answers its client in between
     peers.release.set()
     await settler.flush()
@@ -150,7 +150,7 @@ async def test_many_decisions_go_out_in_a_few_calls(store, peers, settler):
 async def test_submit_returns_at_once_while_the_participants_are_slow(store, peers, settler):
     [txn] = await _decided(store, ["t1"])
     peers.release = asyncio.Event()
-    settler.submit(txn)
+    settler.settle(txn, Undelivered.HAND_OVER)
     await peers.called.wait()
     assert not (await _txns(store, ["t1"]))["t1"].finished
 
@@ -166,7 +166,7 @@ async def test_acknowledged_decisions_finish_their_transactions(store, peers, se
     commits = await _decided(store, _ids(3, "c"))
     aborts = await _decided(store, _ids(2, "x"), Decision.ABORT)
     for txn in commits + aborts:
-        settler.submit(txn)
+        settler.settle(txn, Undelivered.HAND_OVER)
     await settler.flush()
 
     expected = sorted([(t.txn_id, True) for t in commits] + [(t.txn_id, False) for t in aborts])
@@ -197,7 +197,7 @@ async def test_a_participant_down_hands_every_txn_over(store, peers, settler, fa
     txns = await _decided(store, txn_ids)
     peers.settle_error["payment"] = failure
     for txn in txns:
-        settler.submit(txn)
+        settler.settle(txn, Undelivered.HAND_OVER)
     await settler.flush()
 
     logged = await _txns(store, txn_ids)
@@ -220,7 +220,7 @@ async def test_a_refusal_of_one_txn_leaves_only_that_one_unacknowledged(store, p
     txns = await _decided(store, txn_ids)
     peers.refusals[("stock", "t01")] = "TRANSACTION_CANCELLED"
     for txn in txns:
-        settler.submit(txn)
+        settler.settle(txn, Undelivered.HAND_OVER)
     await settler.flush()
 
     logged = await _txns(store, txn_ids)
@@ -244,7 +244,7 @@ async def test_a_handed_over_txn_is_resent_only_where_unacknowledged(store, peer
     txn.stock_done = True
     await store.transact(partial(checkout.acknowledge, txn_id="t1", stock=True, payment=False))
 
-    settler.submit(txn)
+    settler.settle(txn, Undelivered.HAND_OVER)
     await settler.flush()
 
     assert [peer for peer, _ in peers.calls] == ["payment"]
@@ -257,7 +257,10 @@ async def test_a_handed_over_txn_is_resent_only_where_unacknowledged(store, peer
 async def test_settle_answers_whether_the_txn_finished(store, peers, settler):
     txns = await _decided(store, _ids(2))
     peers.refusals[("payment", "t01")] = "TRANSACTION_CANCELLED"
-    assert await asyncio.gather(*(settler.settle(txn) for txn in txns)) == [True, False]
+    assert await asyncio.gather(*(settler.settle(txn, Undelivered.KEEP) for txn in txns)) == [
+        True,
+        False,
+    ]
     # Both went out together.
     assert [len(decisions) for _, decisions in peers.calls] == [2, 2]
 
@@ -267,7 +270,7 @@ async def test_an_undelivered_settle_keeps_its_lease_and_publishes_no_retry(stor
     over again would publish a new retry event (and start a new retry loop) every time."""
     [txn] = await _decided(store, ["t1"])
     peers.settle_error["payment"] = Aborted("DEPENDENCY_UNAVAILABLE", "payment is down")
-    assert await settler.settle(txn) is False
+    assert await settler.settle(txn, Undelivered.KEEP) is False
     logged = (await _txns(store, ["t1"]))["t1"]
     assert (logged.stock_done, logged.payment_done) == (True, False)
     assert logged.lease_until > time.time()
@@ -275,7 +278,7 @@ async def test_an_undelivered_settle_keeps_its_lease_and_publishes_no_retry(stor
 
     peers.settle_error["payment"] = None
     logged.stock_done = True
-    assert await settler.settle(logged) is True
+    assert await settler.settle(logged, Undelivered.KEEP) is True
     assert [peer for peer, _ in peers.calls] == ["stock", "payment", "payment"]
 
 
@@ -288,7 +291,7 @@ async def test_cancelling_run_flushes_what_is_queued(store, peers):
     await asyncio.sleep(0)
     txn_ids = _ids(5)
     for txn in await _decided(store, txn_ids):
-        settler.submit(txn)
+        settler.settle(txn, Undelivered.HAND_OVER)
     running.cancel()  # before run() took any of them
 
     with pytest.raises(asyncio.CancelledError):
@@ -304,10 +307,10 @@ async def test_cancelling_run_waits_for_the_batch_underway_and_the_queue(store, 
     running = asyncio.create_task(settler.run(stop_grace_s=5.0))
     txns = await _decided(store, _ids(6))
     peers.release = asyncio.Event()
-    settler.submit(txns[0])
+    settler.settle(txns[0], Undelivered.HAND_OVER)
     await peers.called.wait()  # t00 is out, the participants have not answered
     for txn in txns[1:]:
-        settler.submit(txn)
+        settler.settle(txn, Undelivered.HAND_OVER)
     running.cancel()
     await asyncio.sleep(0.1)
     assert not running.done()  # still flushing
@@ -328,7 +331,7 @@ async def test_stopping_gives_up_after_the_grace_period(store, peers):
     txns = await _decided(store, _ids(2))
     peers.release = asyncio.Event()
     for txn in txns:
-        settler.submit(txn)
+        settler.settle(txn, Undelivered.HAND_OVER)
     await peers.called.wait()
     started = time.monotonic()
     running.cancel()
