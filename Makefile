@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE
+.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE fmt typecheck breaking
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,9 +35,24 @@ check-generated: protos ## fail if the committed gen/ differs from what protos/ 
 	@git diff --exit-code --stat -- gen || (echo "gen/ is stale: run 'make protos' and commit" && exit 1)
 	@test -z "$$(git status --porcelain -- gen)" || (git status --porcelain -- gen; echo "gen/ has untracked files: run 'make protos' and commit"; exit 1)
 
-lint: $(STAMP) ## buf lint for protos, ruff for Python
+lint: $(STAMP) ## buf lint for protos, ruff for Python, and both formatters in check mode
 	$(BIN)/buf lint
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/buf format --diff --exit-code
+
+fmt: $(STAMP) ## format Python (ruff) and protos (buf) in place
+	$(BIN)/ruff format .
+	$(BIN)/buf format -w
+
+typecheck: $(STAMP) ## mypy over the runtime and the services, with the generated .pyi stubs
+	$(BIN)/mypy
+
+# On a branch: the protos against main. On main: against the commit before (what landed).
+HASH := \#
+BREAKING_AGAINST ?= .git$(HASH)$(if $(filter main,$(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)),ref=HEAD~1,branch=main)
+breaking: $(STAMP) ## buf breaking: no change to protos/ breaks existing clients (FILE rules)
+	$(BIN)/buf breaking --against '$(BREAKING_AGAINST)'
 
 envoy-config: $(STAMP) ## write build/envoy.yaml for the default local ports and validate it
 	@mkdir -p build
@@ -72,7 +87,7 @@ up-detached: $(STAMP) ## run the whole shop in the background (stop with make do
 down: ## stop a shop started with make up-detached
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m shoptools.devstack down; fi
 
-test: $(STAMP) check-generated lint ## everything CI runs: generated-code drift, lint, all tests
+test: $(STAMP) check-generated lint typecheck breaking ## everything CI runs: drift, lint, types, protos, all tests
 	$(BIN)/python -m pytest -q
 	$(MAKE) image-test
 

@@ -131,7 +131,7 @@ def begin(
     return Started(txn)
 
 
-def _existing(repo: Checkouts, txn_id: str) -> CheckoutTxn:
+def existing(repo: Checkouts, txn_id: str) -> CheckoutTxn:
     txn = repo.get_txn(txn_id)
     if txn is None:
         raise LookupError(f"checkout transaction {txn_id!r} is not in the log")
@@ -144,7 +144,7 @@ def decide(
     """Record the decision, unless one is recorded already: then return that one. An order
     that no longer belongs to the transaction (batch_init overwrote it meanwhile) is not the
     order the transaction reserved for: it aborts, and the order is left as it is."""
-    txn = _existing(repo, txn_id)
+    txn = existing(repo, txn_id)
     if txn.decision is not None:
         return txn
     order = repo.get(txn.order_id)
@@ -196,7 +196,7 @@ def timed_out(txn: CheckoutTxn) -> dict:
 
 def presume_abort(repo: Checkouts, txn_id: str, now: float) -> CheckoutTxn:
     """Past its deadline without a decision, a transaction aborts."""
-    txn = _existing(repo, txn_id)
+    txn = existing(repo, txn_id)
     if txn.decision is None and now > txn.deadline:
         return decide(repo, txn_id, Decision.ABORT, timed_out(txn))
     return txn
@@ -212,7 +212,7 @@ def outcome(repo: Checkouts, txn_id: str, now: float) -> Decision | None:
 
 
 def acknowledge(repo: Checkouts, txn_id: str, stock: bool, payment: bool) -> CheckoutTxn:
-    txn = _existing(repo, txn_id)
+    txn = existing(repo, txn_id)
     txn.stock_done = txn.stock_done or stock
     txn.payment_done = txn.payment_done or payment
     repo.put_txn(txn)
@@ -223,7 +223,7 @@ def hand_over(repo: Checkouts, txn_id: str) -> CheckoutTxn:
     """The request could not deliver its decision to every participant: publish a retry event
     (through the outbox, same transaction) and give up the lease, so that a retry worker, or
     failing that recovery, takes over at once."""
-    txn = _existing(repo, txn_id)
+    txn = existing(repo, txn_id)
     if txn.finished:
         return txn
     txn.lease_until = 0.0

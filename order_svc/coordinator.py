@@ -19,9 +19,18 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import partial
+from typing import Any, TypeVar
 
 from order_svc import checkout
-from order_svc.checkout import AlreadyPaid, CheckoutTxn, Decision, Paid, Started, UnderWay
+from order_svc.checkout import (
+    AlreadyPaid,
+    Checkouts,
+    CheckoutTxn,
+    Decision,
+    Paid,
+    Started,
+    UnderWay,
+)
 from order_svc.peers import Peers
 from order_svc.settler import Settler, Undelivered
 from order_svc.store import OrderStore
@@ -32,6 +41,7 @@ from shopmesh.telemetry.metrics import recovery_action
 from shopmesh.validation import require_id
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RECOVERY_BATCH = 200
 
 
@@ -58,7 +68,7 @@ class CheckoutCoordinator:
         self.settler = Settler(store, peers)
         # The request path's log writes and reserves go out in natural batches (see
         # shopmesh.batching): one commit, or one call per participant, for many checkouts.
-        self._log_writes = Batcher(store.transact_each)
+        self._log_writes: Batcher[Callable[[Checkouts], Any], Any] = Batcher(store.transact_each)
         self._stock_reserves = Batcher(self._reserve_stock_batch)
         self._credit_reserves = Batcher(self._reserve_credit_batch)
 
@@ -125,9 +135,10 @@ class CheckoutCoordinator:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
-    async def _log(self, work: Callable) -> object:
+    async def _log(self, work: Callable[[Checkouts], T]) -> T:
         """One write to the checkout log, committed together with others under way."""
-        return await self._log_writes.submit(in_this_context(work))
+        result: T = await self._log_writes.submit(in_this_context(work))
+        return result
 
     async def _reserve(self, txn: CheckoutTxn) -> dict | None:
         """Phase one on both participants; the refusal to report, or None if both hold."""
@@ -158,7 +169,7 @@ class CheckoutCoordinator:
         what the transaction held is released, as the request that decided it does: the
         cancels go out again from here (they are idempotent, and batched with others)."""
         while True:
-            txn = await self._store.read(lambda repo: repo.get_txn(txn_id))
+            txn = await self._store.read(partial(checkout.existing, txn_id=txn_id))
             if txn.decision is None and self._clock() > txn.lease_until:
                 txn = await self._store.transact(
                     partial(checkout.presume_abort, txn_id=txn_id, now=self._clock())
@@ -195,8 +206,9 @@ class CheckoutCoordinator:
         taken = await asyncio.gather(*(self._take_over(txn_id) for txn_id in expired))
         decided = [txn for txn in taken if txn is not None and txn.decision is not None]
         for txn in decided:
-            log.info("recovering %s: resending %s", txn.txn_id, txn.decision.value)
-            recovery_action(f"resend_{txn.decision.value.lower()}")
+            decision = txn.decision.value if txn.decision else ""
+            log.info("recovering %s: resending %s", txn.txn_id, decision)
+            recovery_action(f"resend_{decision.lower()}")
         # All in the settler's next batches: one call per participant for many transactions.
         await asyncio.gather(*(self.settler.settle(txn, Undelivered.KEEP) for txn in decided))
         return len(decided)

@@ -6,7 +6,7 @@ transaction, so a read-check-write here is atomic whatever the store.
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,7 +54,7 @@ class Orders(Recorder, Protocol):
 
     def put(self, order: Order) -> None: ...
 
-    def put_many(self, orders: Iterator[Order]) -> None: ...
+    def put_many(self, orders: Iterable[Order]) -> None: ...
 
     def delete(self, order_id: str) -> None: ...
 

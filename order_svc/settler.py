@@ -88,9 +88,9 @@ class Settler:
         )
         applied = dict(zip(PARTICIPANTS, replies, strict=True))
         acks = {
-            txn.txn_id: tuple(
-                getattr(txn, f"{peer}_done") or _applied(applied[peer], txn.txn_id, peer)
-                for peer in PARTICIPANTS
+            txn.txn_id: (
+                txn.stock_done or _applied(applied["stock"], txn.txn_id, "stock"),
+                txn.payment_done or _applied(applied["payment"], txn.txn_id, "payment"),
             )
             for txn in txns
         }

@@ -5,7 +5,7 @@ transaction, so a read-check-write here is atomic whatever the store.
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,7 +42,7 @@ class Accounts(Reservations, Recorder, Protocol):
 
     def put_user(self, user: User) -> None: ...
 
-    def put_users(self, users: Iterator[User]) -> None: ...
+    def put_users(self, users: Iterable[User]) -> None: ...
 
     def held_of(self, user_ids: list[str]) -> dict[str, int]:
         """Credit held, for those of `user_ids` that hold any."""

@@ -5,7 +5,7 @@ transaction, so a read-check-write here is atomic whatever the store.
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,7 +33,7 @@ class Items(Reservations, Recorder, Protocol):
 
     def put(self, item: Item) -> None: ...
 
-    def put_many(self, items: Iterator[Item]) -> None: ...
+    def put_many(self, items: Iterable[Item]) -> None: ...
 
     def held_of(self, item_ids: list[str]) -> dict[str, int]:
         """Units held, for those of `item_ids` that hold any."""

@@ -1,6 +1,6 @@
 """Where orders live: the interface the API needs, and the adapter the settings pick."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from order_svc.checkout import Checkouts as Orders
@@ -18,6 +18,10 @@ class OrderStore(Protocol):
     async def transact(self, work: Callable[[Orders], T]) -> T: ...
 
     async def read(self, work: Callable[[Orders], T]) -> T: ...
+
+    async def transact_each(self, works: Sequence[Callable[[Orders], T]]) -> list[T | Exception]:
+        """Each work as if in a transaction of its own (a failure is its result alone)."""
+        ...
 
     async def put_in_chunks(
         self, rows: Iterable[Row], put: Callable[[Orders, list[Row]], None]

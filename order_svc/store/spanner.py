@@ -9,7 +9,6 @@ from order_svc.orders import Line, Order
 from shopmesh.events.spanner_outbox import SpannerOutbox
 from shopmesh.store.spanner import (
     NULL_FILTERED_OK,
-    SpannerRepository,
     SpannerSettings,
     SpannerStore,
 )
@@ -76,7 +75,7 @@ def _txn(row: list) -> CheckoutTxn:
     )
 
 
-class SpannerOrders(SpannerRepository, SpannerOutbox):
+class SpannerOrders(SpannerOutbox):
     SERVICE = "order"
 
     def get(self, order_id: str) -> Order | None:

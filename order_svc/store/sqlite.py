@@ -3,7 +3,7 @@
 import json
 import pathlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
@@ -110,7 +110,7 @@ class SqliteOrders(SqliteOutbox):
             _order_row(order),
         )
 
-    def put_many(self, orders: Iterator[Order]) -> None:
+    def put_many(self, orders: Iterable[Order]) -> None:
         self._conn.executemany(
             f"INSERT OR REPLACE INTO orders ({_ORDER_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
             (_order_row(order) for order in orders),

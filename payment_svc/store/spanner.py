@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from payment_svc.accounts import DirectPayment, User
 from shopmesh.events.spanner_outbox import SpannerOutbox
 from shopmesh.participant.spanner import SpannerReservations
-from shopmesh.store.spanner import SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.store.spanner import SpannerSettings, SpannerStore
 from shopmesh.store.spanner_schema import migrate
 
 # The schema, as numbered DDL files (shopmesh.store.spanner_schema applies them).
 DDL_DIR = pathlib.Path(__file__).with_name("spanner_ddl")
 
 
-class SpannerAccounts(SpannerRepository, SpannerReservations, SpannerOutbox):
+class SpannerAccounts(SpannerReservations, SpannerOutbox):
     SERVICE = "payment"
 
     def get_user(self, user_id: str) -> User | None:

@@ -20,10 +20,6 @@ from shopmesh.telemetry import request_context
 
 AUDIT = "audit"
 RETRY = "retry"
-_PAYLOADS = {
-    f.name: f.message_type._concrete_class
-    for f in events_pb2.AuditEvent.DESCRIPTOR.oneofs_by_name["change"].fields
-}
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ def encode_audit(event: Event, service: str) -> OutboxRow:
         service=service,
         transaction_id=event.transaction_id,
         request_id=request.request_id if request is not None else "",
-        **{event.change: _PAYLOADS[event.change](**event.fields)},
+        **{event.change: event.fields},
     )
     return OutboxRow(AUDIT, event.entity_key, message.SerializeToString())
 

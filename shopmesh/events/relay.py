@@ -25,6 +25,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka.partitioner import murmur2
 
@@ -55,7 +56,7 @@ class PartitionBatch:
 
     topic: str
     partition: int
-    builder: object
+    builder: Any  # aiokafka's BatchBuilder
     ids: list = field(default_factory=list)  # the store's ids of the rows appended
     full: bool = False
 

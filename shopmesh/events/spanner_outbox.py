@@ -7,6 +7,7 @@ from google.cloud import spanner
 
 from shopmesh.events.audit import Event
 from shopmesh.events.outbox import OutboxRow, encode_audit, encode_retry
+from shopmesh.store.spanner import SpannerRepository
 
 SHARDS = 16
 _COLUMNS = ("Shard", "CommittedAt", "Position", "EventKey", "Topic", "Payload")
@@ -26,7 +27,7 @@ def _after_params(after: list) -> dict:
     return {"at": committed_at.rfc3339(), "pos": position, "shard": shard, "key": key}
 
 
-class SpannerOutbox:
+class SpannerOutbox(SpannerRepository):
     """Needs SpannerRepository's query/upsert/delete_rows and a class attribute SERVICE."""
 
     SERVICE: str

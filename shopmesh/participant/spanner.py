@@ -3,7 +3,7 @@
 import json
 
 from shopmesh.participant.reservations import Reservation, State
-from shopmesh.store.spanner import NULL_FILTERED_OK
+from shopmesh.store.spanner import NULL_FILTERED_OK, SpannerRepository
 
 _COLUMNS = ("TxnId", "State", "Payload", "Subject", "UpdatedAt", "HeldSince")
 _SELECT = "SELECT TxnId, State, Payload, Subject, UpdatedAt FROM Reservations"
@@ -14,7 +14,7 @@ def _reservation(row: list) -> Reservation:
     return Reservation(row[0], State(row[1]), payload, row[3], row[4])
 
 
-class SpannerReservations:
+class SpannerReservations(SpannerRepository):
     """Mixed into a participant's SpannerRepository."""
 
     def get_reservation(self, txn_id: str) -> Reservation | None:

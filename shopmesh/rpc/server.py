@@ -11,9 +11,9 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -84,7 +84,7 @@ async def serve(
     store: Store,
     *,
     grace_s: float,
-    background: list[Callable[[], Awaitable[None]]] = (),
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -126,7 +126,7 @@ async def run_service(
     service_name: str,
     register: Callable[[grpc.aio.Server], None],
     store: Store,
-    background: list[Callable[[], Awaitable[None]]] = (),
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     gauges: Sequence[metrics.StoreGauge] = (metrics.OUTBOX_BACKLOG,),
     recovery_actions: Sequence[str] = (),
     outcomes: Sequence[str] = (),

@@ -17,11 +17,11 @@ import contextvars
 import copy
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from google.api_core import exceptions as google_exceptions
 from google.cloud import spanner
@@ -101,7 +101,7 @@ class SpannerRepository:
     def remember(self, table: str, key: object, value: object) -> None:
         self._written[(table, key)] = copy.deepcopy(value)
 
-    def recall(self, table: str, key: object) -> tuple[bool, object]:
+    def recall(self, table: str, key: object) -> tuple[bool, Any]:
         """(True, what this transaction wrote under the key, None if deleted), or (False, None)."""
         value = self._written.get((table, key), _MISSING)
         return (False, None) if value is _MISSING else (True, copy.deepcopy(value))
@@ -138,7 +138,7 @@ class SpannerStore(Generic[R]):
         self,
         settings: SpannerSettings,
         repository: Callable[[object, bool], R],
-        migrations: Callable[[], None] | None = None,
+        migrations: Callable[[], object] | None = None,
     ) -> None:
         self.settings = settings
         self._repository = repository
@@ -146,7 +146,7 @@ class SpannerStore(Generic[R]):
         self._executor = ThreadPoolExecutor(
             max_workers=settings.threads, thread_name_prefix=f"spanner-{settings.database}"
         )
-        self._database = None
+        self._database: Any = None  # a google.cloud.spanner Database once open
 
     async def open(self) -> None:
         await self._run(self._open)
@@ -191,7 +191,7 @@ class SpannerStore(Generic[R]):
                 "STORE_CONTENTION", f"the transaction kept aborting; nothing changed ({error})"
             ) from error
 
-    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | Exception]:
+    async def transact_each(self, works: Sequence[Callable[[R], T]]) -> list[T | Exception]:
         """Each work in a transaction of its own, concurrently: whatever it raised (a refusal,
         a deadline, an internal error) is its result alone; the others committed or not on
         their own."""
@@ -201,7 +201,7 @@ class SpannerStore(Generic[R]):
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, Exception):
                 raise result  # cancellation, KeyboardInterrupt: not one work's failure
-        return results
+        return cast(list[T | Exception], results)
 
     def _in_transaction(self, txn, work: Callable[[R], T]) -> T:
         return work(self._repository(txn, True))
@@ -226,7 +226,7 @@ class SpannerStore(Generic[R]):
         """Bulk load: one transaction per chunk, so no commit nears the mutation limit.
         Not atomic as a whole, which suits (re)initialising data."""
         for chunk in _chunks(iter(rows), BULK_CHUNK_ROWS):
-            await self.transact(lambda repo, chunk=chunk: put(repo, chunk))
+            await self.transact(_putting(put, chunk))
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         # In the caller's context, so that the work's log lines and events name its request.
@@ -234,6 +234,13 @@ class SpannerStore(Generic[R]):
         return await asyncio.get_running_loop().run_in_executor(
             self._executor, context.run, fn, *args
         )
+
+
+def _putting(put: Callable[[R, list[Row]], None], chunk: list[Row]) -> Callable[[R], None]:
+    def work(repo: R) -> None:
+        put(repo, chunk)
+
+    return work
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:

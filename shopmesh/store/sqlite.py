@@ -19,7 +19,7 @@ import contextvars
 import logging
 import pathlib
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
@@ -67,7 +67,7 @@ class SqliteStore(Generic[R]):
         """Run `work` in one write transaction; an exception rolls everything back."""
         return await self._run(self._in_transaction, "BEGIN IMMEDIATE", work)
 
-    async def transact_each(self, works: list[Callable[[R], T]]) -> list[T | Exception]:
+    async def transact_each(self, works: Sequence[Callable[[R], T]]) -> list[T | Exception]:
         """Run each work as if in a write transaction of its own: an exception (a ShopError,
         or a bug one request's data provoked) undoes that work alone and is its result. All
         commit together, in one sync to disk."""
@@ -117,9 +117,7 @@ class SqliteStore(Generic[R]):
         self._conn = conn
 
     def _in_transaction(self, begin: str, work: Callable[[R], T]) -> T:
-        conn = self._conn
-        if conn is None:
-            raise RuntimeError(f"{self.path} is not open")
+        conn = self._connection()
         conn.execute(begin)
         try:
             result = work(self._repository(conn))
@@ -129,24 +127,30 @@ class SqliteStore(Generic[R]):
         conn.execute("COMMIT")
         return result
 
-    def _each_in_transaction(self, works: list[Callable[[R], T]]) -> list[T | Exception]:
+    def _each_in_transaction(self, works: Sequence[Callable[[R], T]]) -> list[T | Exception]:
         def each(repo: R) -> list[T | Exception]:
             return [self._isolated(repo, work) for work in works]
 
         return self._in_transaction("BEGIN IMMEDIATE", each)
 
     def _isolated(self, repo: R, work: Callable[[R], T]) -> T | Exception:
-        self._conn.execute("SAVEPOINT work")
+        conn = self._connection()
+        conn.execute("SAVEPOINT work")
         try:
             result = work(repo)
         except Exception as failure:  # noqa: BLE001 - that work's result, the others go on
             if not isinstance(failure, ShopError):
                 log.error("one work of a batch failed; the others go on", exc_info=failure)
-            self._conn.execute("ROLLBACK TO work")
-            self._conn.execute("RELEASE work")
+            conn.execute("ROLLBACK TO work")
+            conn.execute("RELEASE work")
             return failure
-        self._conn.execute("RELEASE work")
+        conn.execute("RELEASE work")
         return result
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"{self.path} is not open")
+        return self._conn
 
 
 def _statements(schema: str) -> list[str]:

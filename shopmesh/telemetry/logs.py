@@ -68,8 +68,9 @@ class ShopTextFormatter(logging.Formatter):
             for key in ("request_id", "txn_id")
             if getattr(record, key, None)
         ]
-        if getattr(record, "txn_ids", None):
-            ids.append(f"txn_ids={','.join(record.txn_ids)}")
+        batch = getattr(record, "txn_ids", None)
+        if batch:
+            ids.append(f"txn_ids={','.join(batch)}")
         return f"{line} [{' '.join(ids)}]" if ids else line
 
 

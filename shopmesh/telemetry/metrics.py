@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import (
     REGISTRY,
@@ -104,7 +105,7 @@ class StoreGauge:
 
     name: str
     documentation: str
-    read: Callable[[object], int]
+    read: Callable[[Any], int]  # of the store's repository, inside a read
 
 
 OUTBOX_BACKLOG = StoreGauge(

@@ -65,9 +65,10 @@ def end(token: contextvars.Token) -> None:
 def detached(txn_id: str = "") -> Iterator[RequestInfo]:
     """Background work on one transaction (recovery): a request id of its own, which its
     calls to peers carry, so its log lines there name it too."""
-    token = begin(new_request_id(), txn_id)
+    info = RequestInfo(new_request_id(), txn_id)
+    token = _CURRENT.set(info)
     try:
-        yield _CURRENT.get()
+        yield info
     finally:
         end(token)
 

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from shopmesh.events.spanner_outbox import SpannerOutbox
 from shopmesh.participant.spanner import SpannerReservations
-from shopmesh.store.spanner import SpannerRepository, SpannerSettings, SpannerStore
+from shopmesh.store.spanner import SpannerSettings, SpannerStore
 from shopmesh.store.spanner_schema import migrate
 from stock_svc.inventory import Item
 
@@ -15,7 +15,7 @@ DDL_DIR = pathlib.Path(__file__).with_name("spanner_ddl")
 _COLUMNS = ("ItemId", "Stock", "Price", "Held")
 
 
-class SpannerItems(SpannerRepository, SpannerReservations, SpannerOutbox):
+class SpannerItems(SpannerReservations, SpannerOutbox):
     SERVICE = "stock"
 
     def get(self, item_id: str) -> Item | None:
