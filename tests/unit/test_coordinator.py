@@ -147,11 +147,30 @@ def coordinator(store: SqliteStore, peers: FakePeers) -> CheckoutCoordinator:
     return SettlingCoordinator(store, peers, timeout_s=5.0, lease_s=10.0)
 
 
+class Clock:
+    """The coordinator's time, moved by the test: leases and deadlines pass without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def fast(store: SqliteStore) -> tuple[CheckoutCoordinator, FakePeers]:
-    """A coordinator whose deadline (0.3 s) and lease (0.5 s) pass while a test sleeps."""
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fast(store: SqliteStore, clock: Clock) -> tuple[CheckoutCoordinator, FakePeers]:
+    """A coordinator whose deadline (0.3 s) and lease (0.5 s) pass when the test moves its
+    clock."""
     peers = FakePeers(timeout_s=0.05)
-    return SettlingCoordinator(store, peers, timeout_s=0.3, lease_s=0.5), peers
+    return SettlingCoordinator(store, peers, timeout_s=0.3, lease_s=0.5, clock=clock), peers
 
 
 PAST_THE_LEASE_S = 0.6
@@ -178,13 +197,20 @@ async def _refusal(awaitable) -> ShopError:
     return info.value
 
 
-def _begin(txn_id: str, owner: str, timeout_s: float, lease_s: float, order_id: str = "o1"):
+def _begin(
+    txn_id: str,
+    owner: str,
+    timeout_s: float,
+    lease_s: float,
+    order_id: str = "o1",
+    now: float | None = None,
+):
     """What a coordinator logs before its first reserve: a crash right after leaves this."""
     return partial(
         checkout.begin,
         order_id=order_id,
         txn_id=txn_id,
-        now=time.time(),
+        now=time.time() if now is None else now,
         timeout_s=timeout_s,
         owner=owner,
         lease_s=lease_s,
@@ -372,12 +398,14 @@ async def test_a_duplicate_checkout_answers_its_refusal_once_the_cancels_went_ou
     assert all(stock >= 1 and payment >= 1 for stock, payment in cancels_sent_by_answer)
 
 
-async def test_a_checkout_presuming_a_crashed_one_aborted_releases_its_holds_first(store, fast):
+async def test_a_checkout_presuming_a_crashed_one_aborted_releases_its_holds_first(
+    store, fast, clock
+):
     """The crashed request had reserved on both; whoever presumes the abort cancels them
     before answering that nothing was taken."""
     coordinator, peers = fast
-    await store.transact(_begin("crashed", owner="dead", timeout_s=0.1, lease_s=0.2))
-    await asyncio.sleep(0.25)
+    await store.transact(_begin("crashed", "dead", timeout_s=0.1, lease_s=0.2, now=clock()))
+    clock.advance(0.25)
     error = await _refusal(coordinator.checkout("o1"))
     assert error.reason == "CHECKOUT_TIMED_OUT"
     assert peers.settled("stock") == peers.settled("payment") == [("crashed", False)]
@@ -479,7 +507,7 @@ async def test_settle_failing_leaves_the_txn_unfinished_but_answers(store, peers
     assert (logged.stock_done, logged.payment_done, logged.finished) == (True, False, False)
 
 
-async def test_recovery_resends_commit_after_the_lease_expires(store, fast):
+async def test_recovery_resends_commit_after_the_lease_expires(store, fast, clock):
     coordinator, peers = fast
     peers.settle_error["payment"] = Aborted("DEPENDENCY_UNAVAILABLE", "payment is down")
     txn = await _logged(store, coordinator.checkout("o1"))
@@ -491,19 +519,19 @@ async def test_recovery_resends_commit_after_the_lease_expires(store, fast):
     assert not (await _txn(store, txn.txn_id)).finished
 
     peers.up("payment")
-    await asyncio.sleep(PAST_THE_LEASE_S)  # recovery took a lease of its own
+    clock.advance(PAST_THE_LEASE_S)  # recovery took a lease of its own
     assert await coordinator.recover_once() == 1
     assert peers.settled("stock") == [(txn.txn_id, True)]  # stock had acknowledged already
     assert peers.settled("payment") == [(txn.txn_id, True)] * 3
     assert (await _txn(store, txn.txn_id)).finished
     assert (await _order(store)).paid
 
-    await asyncio.sleep(PAST_THE_LEASE_S)
+    clock.advance(PAST_THE_LEASE_S)
     assert await coordinator.recover_once() == 0
     assert len(peers.settles) == 4
 
 
-async def test_recovery_resends_cancel_after_an_abort(store, fast):
+async def test_recovery_resends_cancel_after_an_abort(store, fast, clock):
     coordinator, peers = fast
     peers.refuse("stock", "INSUFFICIENT_STOCK")
     peers.settle_error["stock"] = Aborted("DEPENDENCY_UNAVAILABLE", "stock is down")
@@ -512,7 +540,7 @@ async def test_recovery_resends_cancel_after_an_abort(store, fast):
     txn_id = peers.reserves[0][1]
 
     peers.up("stock")
-    await asyncio.sleep(PAST_THE_LEASE_S)
+    clock.advance(PAST_THE_LEASE_S)
     assert await coordinator.recover_once() == 1
     assert peers.settled("stock") == [(txn_id, False)] * 2
     assert peers.settled("payment") == [(txn_id, False)]
@@ -520,7 +548,7 @@ async def test_recovery_resends_cancel_after_an_abort(store, fast):
     assert not (await _order(store)).paid
 
 
-async def test_recovery_sends_many_decisions_in_one_call_per_participant(store, fast):
+async def test_recovery_sends_many_decisions_in_one_call_per_participant(store, fast, clock):
     coordinator, peers = fast
     calls = []
     settle_many = peers.settle_many
@@ -536,7 +564,10 @@ async def test_recovery_sends_many_decisions_in_one_call_per_participant(store, 
     )
     for n, order_id in enumerate(order_ids):
         # Begun by a process that died before its reserves: overdue, so presumed aborted.
-        await store.transact(_begin(f"t{n}", "dead", timeout_s=0.0, lease_s=0.0, order_id=order_id))
+        await store.transact(
+            _begin(f"t{n}", "dead", timeout_s=0.0, lease_s=0.0, order_id=order_id, now=clock())
+        )
+    clock.advance(0.01)
 
     assert await coordinator.recover_once() == 20
     assert sorted(calls) == [("payment", 20), ("stock", 20)]
@@ -544,13 +575,13 @@ async def test_recovery_sends_many_decisions_in_one_call_per_participant(store, 
     assert all([(await _txn(store, f"t{n}")).finished for n in range(20)])
 
 
-async def test_recovery_presumes_abort_of_an_undecided_txn_past_its_deadline(store, fast):
+async def test_recovery_presumes_abort_of_an_undecided_txn_past_its_deadline(store, fast, clock):
     coordinator, peers = fast
-    await store.transact(_begin("crashed", owner="dead", timeout_s=0.5, lease_s=1.0))
+    await store.transact(_begin("crashed", "dead", timeout_s=0.5, lease_s=1.0, now=clock()))
     assert await coordinator.recover_once() == 0  # the dead process's lease still runs
     assert await coordinator.outcome("crashed") is None
 
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     assert await coordinator.recover_once() == 1
     assert peers.settled("stock") == peers.settled("payment") == [("crashed", False)]
     txn = await _txn(store, "crashed")
@@ -564,10 +595,14 @@ async def test_recovery_presumes_abort_of_an_undecided_txn_past_its_deadline(sto
     assert peers.reserves == []
 
 
-async def test_a_checkout_waiting_on_a_crashed_one_gets_its_timeout(store, fast):
+async def test_a_checkout_waiting_on_a_crashed_one_gets_its_timeout(store, fast, clock):
     coordinator, peers = fast
-    await store.transact(_begin("crashed", owner="dead", timeout_s=0.1, lease_s=0.2))
-    error = await _refusal(coordinator.checkout("o1"))
+    await store.transact(_begin("crashed", "dead", timeout_s=0.1, lease_s=0.2, now=clock()))
+    waiting = asyncio.ensure_future(coordinator.checkout("o1"))
+    await asyncio.sleep(0.05)  # it follows the crashed transaction while the lease runs
+    assert not waiting.done()
+    clock.advance(0.25)
+    error = await _refusal(waiting)
     assert error.reason == "CHECKOUT_TIMED_OUT"
     assert peers.reserves == []
     # ... and then the order is free for a new checkout.
@@ -583,12 +618,13 @@ async def test_outcome_of_an_unknown_txn_is_abort(store, coordinator):
     assert await _txn(store, "never-heard-of") is None
 
 
-async def test_outcome_of_an_undecided_txn_is_pending_then_a_durable_abort(store, coordinator):
-    await store.transact(_begin("t1", owner="other", timeout_s=0.5, lease_s=10.0))
+async def test_outcome_of_an_undecided_txn_is_pending_then_a_durable_abort(store, fast, clock):
+    coordinator, _ = fast
+    await store.transact(_begin("t1", "other", timeout_s=0.5, lease_s=10.0, now=clock()))
     assert await coordinator.outcome("t1") is None
     assert (await _order(store)).checkout_txn == "t1"
 
-    await asyncio.sleep(0.6)
+    clock.advance(0.6)
     assert await coordinator.outcome("t1") is Decision.ABORT
     txn = await _txn(store, "t1")
     assert (txn.decision, txn.refusal["reason"]) == (Decision.ABORT, "CHECKOUT_TIMED_OUT")
