@@ -15,6 +15,7 @@ keeps resending it in its batches, and counted (`retry_event_gave_up`) so that s
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer
 
@@ -37,7 +38,9 @@ class CheckoutRetryWorker:
         first_delay_s: float = 0.5,
         max_delay_s: float = 10.0,
         give_up_after_s: float = 120.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self._coordinator = coordinator
         self._settings = settings
         self._first_delay_s = first_delay_s
@@ -77,12 +80,12 @@ class CheckoutRetryWorker:
         """Re-send the decision until both participants acknowledge, backing off; past
         `give_up_after_s` since it was requested, leave it to recovery."""
         requested = retry.requested_at.ToNanoseconds() / 1e9
-        give_up_at = time.time() + self._give_up_after_s
+        give_up_at = self._clock() + self._give_up_after_s
         delay = self._first_delay_s
-        await asyncio.sleep(max(0.0, requested + delay - time.time()))
+        await asyncio.sleep(max(0.0, requested + delay - self._clock()))
         while not await self._redrive(retry.transaction_id):
             delay = min(delay * 2, self._max_delay_s)
-            if time.time() + delay > give_up_at:
+            if self._clock() + delay > give_up_at:
                 log.error("retry of %s: not finished, left to recovery", retry.transaction_id)
                 recovery_action("retry_event_gave_up")
                 return

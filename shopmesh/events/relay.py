@@ -24,6 +24,7 @@ import functools
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,7 +112,9 @@ class OutboxRelay:
         linger_s: float = 0.02,
         lease_s: float = 10.0,
         service: str = "",
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self._store = store
         self._settings = settings
         self._batch = batch
@@ -194,7 +197,7 @@ class OutboxRelay:
 
     async def _hold_lease(self) -> bool:
         """Whether this relay may publish: it holds the lease, renewed when half has run out."""
-        now = time.time()
+        now = self._clock()
         if now < self._lease_until - self._lease_s / 2:
             return True
         claimed = await self._store.transact(
