@@ -116,13 +116,25 @@ async def test_one_relay_per_store_publishes_while_its_lease_holds(store):
     assert await _outbox_size(store) == 0
 
 
+class Clock:
+    """The relays' time, moved by the test: leases run out without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_another_relay_takes_over_once_the_lease_runs_out(store):
-    first, second = Relay(store, lease_s=0.2), Relay(store, lease_s=0.2)
+    clock = Clock()
+    first = Relay(store, lease_s=0.2, clock=clock)
+    second = Relay(store, lease_s=0.2, clock=clock)
     await _record(store, ["a"])
     assert await first.relay_once() == 1
     await _record(store, ["b"])
     assert await second.relay_once() == 0
-    await asyncio.sleep(0.25)  # the first relay stopped: its lease runs out
+    clock.now += 0.25  # the first relay stopped: its lease runs out
     assert await second.relay_once() == 1
     # Once the second holds the lease (renewed as it publishes), the first may not publish.
     await _record(store, ["c"])
@@ -131,12 +143,14 @@ async def test_another_relay_takes_over_once_the_lease_runs_out(store):
 
 
 async def test_the_lease_is_renewed_before_it_runs_out(store):
-    first, second = Relay(store, lease_s=0.3), Relay(store, lease_s=0.3)
+    clock = Clock()
+    first = Relay(store, lease_s=0.3, clock=clock)
+    second = Relay(store, lease_s=0.3, clock=clock)
     for item in ["a", "b", "c", "d"]:
         await _record(store, [item])
         assert await first.relay_once() == 1
         assert await second.relay_once() == 0
-        await asyncio.sleep(0.1)  # 0.4 s in all: longer than one lease
+        clock.now += 0.1  # 0.4 s in all: longer than one lease
     assert len(first.producer.sent) == 4 and second.producer.sent == []
 
 
