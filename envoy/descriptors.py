@@ -15,12 +15,20 @@ def _files(descriptor_set: bytes):
     return descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
 
 
+def _is_public(method: descriptor_pb2.MethodDescriptorProto) -> bool:
+    return method.options.HasExtension(annotations_pb2.http)
+
+
 def _shop_services(files) -> Iterator[tuple[str, str, descriptor_pb2.ServiceDescriptorProto]]:
-    """(package, cluster, service) of every service in a shop.* package."""
+    """(package, cluster, service) of every service in a shop.* package that the gateway
+    serves: one with a REST-bound method. A service without one is internal (checkout's
+    shop.participant.v1.ParticipantService, which stock and payment serve beside their own):
+    no cluster, no route, not transcoded."""
     for file in files:
         if file.package.startswith(API_PACKAGE_PREFIX):
             for service in file.service:
-                yield file.package, file.package.split(".")[1], service
+                if any(_is_public(method) for method in service.method):
+                    yield file.package, file.package.split(".")[1], service
 
 
 def shop_services(descriptor_set: bytes) -> dict[str, str]:
@@ -41,7 +49,7 @@ def public_methods(descriptor_set: bytes) -> dict[str, str]:
         f"/{package}.{service.name}/{method.name}": cluster
         for package, cluster, service in _shop_services(_files(descriptor_set))
         for method in service.method
-        if method.options.HasExtension(annotations_pb2.http)
+        if _is_public(method)
     }
     return dict(sorted(methods.items()))
 

@@ -15,8 +15,9 @@ and `--upstream <name>=host:port` says where it runs. Three listeners:
   passed to the admin (stats_listener.py), whose other endpoints stay private.
 
 Only methods with a REST binding (`google.api.http`) are routed, on both listeners: the others
-(ReserveStock, CommitReservation, ...) are for the services among themselves, and the gateway
-answers them 404 (gRPC: UNIMPLEMENTED).
+(GetCheckoutOutcome, the deprecated reservation RPCs, ...) are for the services among
+themselves, and the gateway answers them 404 (gRPC: UNIMPLEMENTED). A service with no such
+method (shop.participant.v1.ParticipantService) gets no cluster and no route at all.
 
 The REST and gRPC listeners limit what one client may do (gateway_limits.py,
 docs/security.md): body and header size, how long a request may take to arrive, how many

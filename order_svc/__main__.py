@@ -61,7 +61,7 @@ async def main() -> None:
     try:
         await run_service(
             settings.service,
-            SERVICE_NAME,
+            [SERVICE_NAME],
             lambda server: order_pb2_grpc.add_OrderServiceServicer_to_server(api, server),
             store,
             background=background,

@@ -3,7 +3,7 @@
 Once a commit decision is in the log the client can have its answer: the decision is durable,
 and sending it to the participants is the coordinator's job, not the client's. Decided
 transactions queue up here; a sender takes everything queued (up to MAX_BATCH), sends one
-SettleReservations call to each participant and records their acknowledgements in one local
+Settle call to each participant and records their acknowledgements in one local
 transaction. While a batch is out the next one fills, so the batch grows with the load.
 
 There is one way in, `settle(txn, if_undelivered)`, which returns a future of whether both

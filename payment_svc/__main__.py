@@ -1,11 +1,13 @@
-"""`python -m payment_svc`: read settings, open the store, serve PaymentService."""
+"""`python -m payment_svc`: read settings, open the store, serve PaymentService and, beside it,
+payment's part in checkout (ParticipantService)."""
 
 import asyncio
 
 from payment_svc import accounts
-from payment_svc.api import PaymentApi
+from payment_svc.api import PaymentApi, PaymentParticipant
 from payment_svc.store import open_store
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
+from shopmesh.participant import servicer as participant
 from shopmesh.participant.stale import STALE_ACTIONS, StaleReservationResolver
 from shopmesh.rpc.server import run_service
 from shopmesh.settings import ServiceSettings
@@ -26,10 +28,18 @@ async def main() -> None:
         rpc_timeout_s=settings.rpc_timeout_s,
     )
     api = PaymentApi(store, resolver)
+    checkout = participant.ParticipantServicer(
+        store, PaymentParticipant(), domain=f"{settings.service}.shopmesh"
+    )
+
+    def register(server) -> None:
+        payment_pb2_grpc.add_PaymentServiceServicer_to_server(api, server)
+        participant.add_to_server(checkout, server)
+
     await run_service(
         settings,
-        SERVICE_NAME,
-        lambda server: payment_pb2_grpc.add_PaymentServiceServicer_to_server(api, server),
+        [SERVICE_NAME, participant.PARTICIPANT_SERVICE],
+        register,
         store,
         background=[resolver.run],
         gauges=[metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD],

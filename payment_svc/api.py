@@ -1,27 +1,43 @@
-"""PaymentService over gRPC: protobuf in, rules, protobuf out. No rules here."""
+"""PaymentService over gRPC, and payment's part in checkout (ParticipantService): protobuf
+in, rules or the service layer, protobuf out. No rules here."""
 
-import time
 from functools import partial
 
-from payment_svc import accounts
+from payment_svc import accounts, status
 from payment_svc.store import PaymentStore
+from shop.participant.v1 import participant_pb2
 from shop.payment.v1 import payment_pb2 as pb
 from shop.payment.v1 import payment_pb2_grpc
-from shopmesh import faults
-from shopmesh.errors import Aborted
-from shopmesh.participant.servicer import ReservationEndpoints
-from shopmesh.participant.stale import StaleReservationResolver
+from shopmesh.participant.engine import Hold
+from shopmesh.participant.servicer import wrong_hold
 
 
-class PaymentApi(ReservationEndpoints, payment_pb2_grpc.PaymentServiceServicer):
-    def __init__(
-        self, store: PaymentStore, resolver: StaleReservationResolver | None = None
-    ) -> None:
+class PaymentParticipant:
+    """Payment in checkout: a reservation holds a user's credit for an order; accounts'
+    rules end it."""
+
+    commit_reservation = staticmethod(accounts.commit_reservation)
+    cancel_reservation = staticmethod(accounts.cancel_reservation)
+
+    @staticmethod
+    def hold(reservation: participant_pb2.Reservation) -> Hold:
+        if reservation.WhichOneof("hold") != "credit":
+            raise wrong_hold(reservation, "credit")
+        credit = reservation.credit
+        return partial(
+            accounts.reserve_credit,
+            txn_id=reservation.transaction_id,
+            user_id=credit.user_id,
+            order_id=credit.order_id,
+            amount=credit.amount,
+        )
+
+
+class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
+    def __init__(self, store: PaymentStore, resolver: status.Resolver | None = None) -> None:
         self._store = store
         # Asks the coordinator about reservations still held (see GetPaymentStatus).
         self._resolver = resolver
-        self._pb = pb
-        self._rules = accounts
 
     async def CreateUser(self, request: pb.CreateUserRequest, context) -> pb.CreateUserResponse:
         user = await self._store.transact(accounts.create_user)
@@ -72,47 +88,5 @@ class PaymentApi(ReservationEndpoints, payment_pb2_grpc.PaymentServiceServicer):
     async def GetPaymentStatus(
         self, request: pb.GetPaymentStatusRequest, context
     ) -> pb.GetPaymentStatusResponse:
-        status = partial(
-            accounts.payment_status, user_id=request.user_id, order_id=request.order_id
-        )
-        undecided = partial(
-            accounts.undecided_checkouts, user_id=request.user_id, order_id=request.order_id
-        )
-        # One snapshot: a commit arriving in between must not be missed by both reads.
-        paid, held = await self._store.read(lambda repo: (status(repo), undecided(repo)))
-        if not paid and held and self._resolver is not None:
-            learned = [await self._resolver.resolve(txn_id) for txn_id in held]
-            paid = await self._store.read(status)
-            if not paid and not all(learned):
-                # A checkout of the order may be paid already: "false" could be wrong.
-                raise Aborted(
-                    "DEPENDENCY_UNAVAILABLE",
-                    f"order {request.order_id!r} has a checkout whose outcome the order service"
-                    " could not tell; try again",
-                    service="order",
-                )
+        paid = await status.is_paid(self._store, self._resolver, request.user_id, request.order_id)
         return pb.GetPaymentStatusResponse(paid=paid)
-
-    async def ReserveCredit(
-        self, request: pb.ReserveCreditRequest, context
-    ) -> pb.ReserveCreditResponse:
-        reservation = await self._store.transact(self._reserve(request, time.time()))
-        faults.crash_point("reserve.after_commit")
-        return pb.ReserveCreditResponse(state=self.state(reservation))
-
-    async def BatchReserveCredit(
-        self, request: pb.BatchReserveCreditRequest, context
-    ) -> pb.BatchReserveCreditResponse:
-        results = await self.reserve_each(request.requests, self._reserve, pb.ReserveCreditResult)
-        return pb.BatchReserveCreditResponse(results=results)
-
-    @staticmethod
-    def _reserve(request: pb.ReserveCreditRequest, now: float) -> partial:
-        return partial(
-            accounts.reserve_credit,
-            txn_id=request.transaction_id,
-            user_id=request.user_id,
-            order_id=request.order_id,
-            amount=request.amount,
-            now=now,
-        )

@@ -1,21 +1,36 @@
-"""StockService over gRPC: protobuf in, rules, protobuf out. No rules here."""
+"""StockService over gRPC, and stock's part in checkout (ParticipantService): protobuf in,
+rules, protobuf out. No rules here."""
 
-import time
 from functools import partial
 
+from shop.participant.v1 import participant_pb2
 from shop.stock.v1 import stock_pb2 as pb
 from shop.stock.v1 import stock_pb2_grpc
-from shopmesh import faults
-from shopmesh.participant.servicer import ReservationEndpoints
+from shopmesh.participant.engine import Hold
+from shopmesh.participant.servicer import wrong_hold
 from stock_svc import inventory
 from stock_svc.store import StockStore
 
 
-class StockApi(ReservationEndpoints, stock_pb2_grpc.StockServiceServicer):
+class StockParticipant:
+    """Stock in checkout: a reservation holds units of items; inventory's rules end it."""
+
+    commit_reservation = staticmethod(inventory.commit_reservation)
+    cancel_reservation = staticmethod(inventory.cancel_reservation)
+
+    @staticmethod
+    def hold(reservation: participant_pb2.Reservation) -> Hold:
+        if reservation.WhichOneof("hold") != "stock":
+            raise wrong_hold(reservation, "stock")
+        lines: dict[str, int] = {}
+        for line in reservation.stock.lines:
+            lines[line.item_id] = lines.get(line.item_id, 0) + line.quantity
+        return partial(inventory.reserve_stock, txn_id=reservation.transaction_id, lines=lines)
+
+
+class StockApi(stock_pb2_grpc.StockServiceServicer):
     def __init__(self, store: StockStore) -> None:
         self._store = store
-        self._pb = pb
-        self._rules = inventory
 
     async def CreateItem(self, request: pb.CreateItemRequest, context) -> pb.CreateItemResponse:
         item = await self._store.transact(partial(inventory.create_item, price=request.price))
@@ -45,23 +60,3 @@ class StockApi(ReservationEndpoints, stock_pb2_grpc.StockServiceServicer):
             partial(inventory.subtract_stock, item_id=request.item_id, amount=request.amount)
         )
         return pb.SubtractStockResponse(item_id=item.item_id, stock=item.stock)
-
-    async def ReserveStock(
-        self, request: pb.ReserveStockRequest, context
-    ) -> pb.ReserveStockResponse:
-        reservation = await self._store.transact(self._reserve(request, time.time()))
-        faults.crash_point("reserve.after_commit")
-        return pb.ReserveStockResponse(state=self.state(reservation))
-
-    async def BatchReserveStock(
-        self, request: pb.BatchReserveStockRequest, context
-    ) -> pb.BatchReserveStockResponse:
-        results = await self.reserve_each(request.requests, self._reserve, pb.ReserveStockResult)
-        return pb.BatchReserveStockResponse(results=results)
-
-    @staticmethod
-    def _reserve(request: pb.ReserveStockRequest, now: float) -> partial:
-        lines: dict[str, int] = {}
-        for line in request.lines:
-            lines[line.item_id] = lines.get(line.item_id, 0) + line.quantity
-        return partial(inventory.reserve_stock, txn_id=request.transaction_id, lines=lines, now=now)

@@ -1,6 +1,6 @@
 """Where credit lives: the interface the API needs, and the adapter the settings pick."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from payment_svc.accounts import Accounts
@@ -18,6 +18,10 @@ class PaymentStore(Protocol):
     async def transact(self, work: Callable[[Accounts], T]) -> T: ...
 
     async def read(self, work: Callable[[Accounts], T]) -> T: ...
+
+    async def transact_each(self, works: Sequence[Callable[[Accounts], T]]) -> list[T | Exception]:
+        """Each work as if in a transaction of its own (a failure is its result alone)."""
+        ...
 
     async def put_in_chunks(
         self, rows: Iterable[Row], put: Callable[[Accounts, list[Row]], None]

@@ -1,126 +1,120 @@
-"""The gRPC side of a checkout participant that is the same for stock and payment: commit and
-cancel of reservations, one at a time or in batches, and the mapping of reservation states to
-the service's enum."""
+"""shop.participant.v1.ParticipantService over gRPC, one servicer for stock and payment:
+protobuf in, the engine (`engine.py`), protobuf out. What differs between the two is a small
+strategy (`Participant`): how one reservation message becomes the service's hold, and the
+service's commit and cancel rules."""
 
-import logging
 import time
-from collections.abc import Callable
-from functools import partial
-from types import ModuleType
+from typing import Protocol
 
-from shopmesh import faults
-from shopmesh.errors import Aborted, InvalidArgument, ShopError, TransactionTooLarge
-from shopmesh.participant import reservations
-from shopmesh.participant.reservations import Reservation
+from shop.participant.v1 import participant_pb2 as pb
+from shop.participant.v1 import participant_pb2_grpc
+from shopmesh.errors import InvalidArgument, ShopError
+from shopmesh.participant.engine import Clock, Hold, ReservationEngine, Rules, Store
+from shopmesh.participant.reservations import Reservation, State
 from shopmesh.rpc.status import status_message
 
-log = logging.getLogger(__name__)
+
+class Participant(Rules, Protocol):
+    """A participant's strategy: its commit and cancel rules, and how it holds."""
+
+    def hold(self, reservation: pb.Reservation) -> Hold:
+        """The store work that holds what `reservation` asks for; a ShopError (e.g.
+        INVALID_HOLD for the other participant's kind of hold) refuses it."""
+        ...
 
 
-class ReservationEndpoints:
-    """Mixed into a participant's servicer, which sets `_store`, `_pb` (its generated
-    messages module) and `_rules` (the module with commit_reservation/cancel_reservation)."""
+def wrong_hold(reservation: pb.Reservation, expected: str) -> InvalidArgument:
+    """The refusal of a reservation that does not hold what this participant holds."""
+    return InvalidArgument(
+        "INVALID_HOLD",
+        f"transaction {reservation.transaction_id!r} must hold {expected}, not"
+        f" {reservation.WhichOneof('hold') or 'nothing'}",
+        field="hold",
+        transaction_id=reservation.transaction_id,
+    )
 
-    _store: object
-    _pb: ModuleType
-    _rules: ModuleType
-    # How often a SettleReservations was too large for one transaction and split itself.
-    split_settles = 0
 
-    def state(self, reservation: Reservation) -> int:
-        return self._pb.ReservationState.Value(f"RESERVATION_STATE_{reservation.state.value}")
+class ParticipantServicer(participant_pb2_grpc.ParticipantServiceServicer):
+    def __init__(
+        self, store: Store, participant: Participant, domain: str, clock: Clock = time.time
+    ) -> None:
+        self._participant = participant
+        # The ErrorInfo domain of refusals carried in results (e.g. "stock.shopmesh").
+        self._domain = domain
+        self.engine = ReservationEngine(store, participant, clock)
 
-    async def _apply(self, rule: Callable, txn_id: str) -> Reservation:
-        return await self._store.transact(partial(rule, txn_id=txn_id, now=time.time()))
-
-    async def CommitReservation(self, request, context):
-        faults.crash_point("commit.before_apply")
-        reservation = await self._apply(self._rules.commit_reservation, request.transaction_id)
-        faults.crash_point("commit.after_apply")
-        return self._pb.CommitReservationResponse(state=self.state(reservation))
-
-    async def CancelReservation(self, request, context):
-        reservation = await self._apply(self._rules.cancel_reservation, request.transaction_id)
-        return self._pb.CancelReservationResponse(state=self.state(reservation))
-
-    @property
-    def _domain(self) -> str:
-        return f"{self._pb.DESCRIPTOR.package.split('.')[1]}.shopmesh"
-
-    async def reserve_each(self, requests, reserve: Callable, result_type) -> list:
-        """Phase one for a batch: `reserve(request, now)` is one request's store work; each
-        result is its state, or the status the single call would have failed with."""
-        reservations.require_batch_size(len(requests), "requests")
-        now = time.time()
-        outcomes = await self._store.transact_each([reserve(request, now) for request in requests])
-        faults.crash_point("reserve.after_commit")
-        results = []
-        for request, outcome in zip(requests, outcomes, strict=True):
-            result = result_type(transaction_id=request.transaction_id)
-            if isinstance(outcome, Exception):
-                refusal = outcome if isinstance(outcome, ShopError) else _failed(request)
-                result.error.CopyFrom(status_message(refusal, self._domain))
-            else:
-                result.state = self.state(outcome)
-            results.append(result)
-        return results
-
-    def _decisions(self, request) -> list[tuple[str, bool]]:
-        commit, cancel = self._pb.SETTLEMENT_DECISION_COMMIT, self._pb.SETTLEMENT_DECISION_CANCEL
-        decisions = []
-        for settlement in request.settlements:
-            if settlement.decision not in (commit, cancel):
-                raise InvalidArgument(
-                    "INVALID_DECISION",
-                    f"transaction {settlement.transaction_id!r} needs COMMIT or CANCEL",
-                    field="decision",
-                )
-            decisions.append((settlement.transaction_id, settlement.decision == commit))
-        return decisions
-
-    async def _settle(self, decisions: list[tuple[str, bool]]) -> list:
-        """All decisions in one local transaction, or, where the store finds that too large
-        (reservations of many items: Spanner's mutation limit), in halves, and so on."""
-        try:
-            return await self._store.transact(
-                partial(
-                    reservations.settle_each,
-                    settlements=decisions,
-                    commit_rule=self._rules.commit_reservation,
-                    cancel_rule=self._rules.cancel_reservation,
-                    now=time.time(),
-                )
-            )
-        except TransactionTooLarge:
-            if len(decisions) == 1:
-                raise
-            self.split_settles += 1
-            log.info("a settle of %d is too large for one transaction: in halves", len(decisions))
-            half = len(decisions) // 2
-            return [*await self._settle(decisions[:half]), *await self._settle(decisions[half:])]
-
-    def _result(self, txn_id: str, outcome: Reservation | ShopError):
-        if isinstance(outcome, ShopError):
-            return self._pb.SettlementResult(transaction_id=txn_id, refusal_reason=outcome.reason)
-        return self._pb.SettlementResult(transaction_id=txn_id, state=self.state(outcome))
-
-    async def SettleReservations(self, request, context):
-        decisions = self._decisions(request)
-        faults.crash_point("commit.before_apply")
-        outcomes = await self._settle(decisions)
-        faults.crash_point("commit.after_apply")
+    async def Reserve(self, request: pb.ReserveRequest, context) -> pb.ReserveResponse:
+        txn_ids = [reservation.transaction_id for reservation in request.reservations]
+        holds = [self._hold(reservation) for reservation in request.reservations]
+        outcomes = await self.engine.reserve_each(txn_ids, holds)
         results = [
-            self._result(txn_id, outcome)
+            self._reserved(txn_id, outcome)
+            for txn_id, outcome in zip(txn_ids, outcomes, strict=True)
+        ]
+        return pb.ReserveResponse(results=results)
+
+    async def Settle(self, request: pb.SettleRequest, context) -> pb.SettleResponse:
+        decisions = _decisions(request)
+        outcomes = await self.engine.settle_each(decisions)
+        results = [
+            _settled(txn_id, outcome)
             for (txn_id, _), outcome in zip(decisions, outcomes, strict=True)
         ]
-        return self._pb.SettleReservationsResponse(results=results)
+        return pb.SettleResponse(results=results)
+
+    def _hold(self, reservation: pb.Reservation) -> Hold | ShopError:
+        try:
+            return self._participant.hold(reservation)
+        except ShopError as refusal:
+            return refusal
+
+    def _reserved(self, txn_id: str, outcome: Reservation | ShopError) -> pb.ReserveResult:
+        result = pb.ReserveResult(transaction_id=txn_id)
+        if isinstance(outcome, ShopError):
+            result.error.CopyFrom(status_message(outcome, self._domain))
+        else:
+            result.state = state(outcome)
+        return result
 
 
-def _failed(request) -> ShopError:
-    """What a reservation that failed unexpectedly answers (its work was undone, and the
-    cause is in this service's log, not in the answer)."""
-    return Aborted(
-        "RESERVATION_FAILED",
-        f"transaction {request.transaction_id!r} could not be reserved; nothing is held",
-        transaction_id=request.transaction_id,
-    )
+_STATES = {
+    State.HELD: pb.RESERVATION_STATE_HELD,
+    State.COMMITTED: pb.RESERVATION_STATE_COMMITTED,
+    State.CANCELLED: pb.RESERVATION_STATE_CANCELLED,
+}
+
+
+def state(reservation: Reservation) -> "pb.ReservationState":
+    return _STATES[reservation.state]
+
+
+def _decisions(request: pb.SettleRequest) -> list[tuple[str, bool]]:
+    """(txn_id, commit) per settlement; the whole call is refused if one has no decision."""
+    decisions = []
+    for settlement in request.settlements:
+        if settlement.decision not in (
+            pb.SETTLEMENT_DECISION_COMMIT,
+            pb.SETTLEMENT_DECISION_CANCEL,
+        ):
+            raise InvalidArgument(
+                "INVALID_DECISION",
+                f"transaction {settlement.transaction_id!r} needs COMMIT or CANCEL",
+                field="decision",
+            )
+        decisions.append(
+            (settlement.transaction_id, settlement.decision == pb.SETTLEMENT_DECISION_COMMIT)
+        )
+    return decisions
+
+
+def _settled(txn_id: str, outcome: Reservation | ShopError) -> pb.SettlementResult:
+    if isinstance(outcome, ShopError):
+        return pb.SettlementResult(transaction_id=txn_id, refusal_reason=outcome.reason)
+    return pb.SettlementResult(transaction_id=txn_id, state=state(outcome))
+
+
+PARTICIPANT_SERVICE = pb.DESCRIPTOR.services_by_name["ParticipantService"].full_name
+
+
+def add_to_server(servicer: ParticipantServicer, server) -> None:
+    participant_pb2_grpc.add_ParticipantServiceServicer_to_server(servicer, server)

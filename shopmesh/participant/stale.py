@@ -32,8 +32,10 @@ class StaleReservationResolver:
         *,
         hold_timeout_s: float,
         rpc_timeout_s: float,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._commit = commit
         self._cancel = cancel
         self._channel = open_channel(coordinator_addr, [ORDER_SERVICE])
@@ -54,7 +56,7 @@ class StaleReservationResolver:
             await self._channel.close()
 
     async def resolve_once(self) -> int:
-        cutoff = time.time() - self._hold_timeout_s
+        cutoff = self._clock() - self._hold_timeout_s
         stale = await self._store.read(lambda repo: repo.held_since_before(cutoff, BATCH))
         for txn_id in stale:
             with request_context.detached(txn_id):
@@ -86,7 +88,7 @@ class StaleReservationResolver:
         recovery_action("stale_commit" if apply is self._commit else "stale_cancel")
         log.info("reservation %s: coordinator says %s", txn_id, reply.outcome)
         try:
-            await self._store.transact(partial(apply, txn_id=txn_id, now=time.time()))
+            await self._store.transact(partial(apply, txn_id=txn_id, now=self._clock()))
         except ShopError as error:
             log.error("cannot apply the outcome of %s: %r", txn_id, error)
         return True

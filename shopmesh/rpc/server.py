@@ -1,8 +1,9 @@
 """gRPC server bootstrap shared by the three services.
 
-`create_server` builds a grpc.aio server with request observation (request ids, metrics, log
-lines: `shopmesh.rpc.observe`), error translation, the standard health service and server
-reflection, binds it and returns the bound port (bind port 0 in tests).
+`create_server` builds a grpc.aio server for one or more services with request observation
+(request ids, metrics, log lines: `shopmesh.rpc.observe`), error translation, the standard
+health service and server reflection, binds it and returns the bound port (bind port 0 in
+tests).
 `serve` runs a service's whole life: listen, open the store, report SERVING, and on SIGTERM
 or SIGINT report NOT_SERVING and stop gracefully before closing the store.
 """
@@ -49,10 +50,12 @@ class Served:
 
 def create_server(
     address: str,
-    service_name: str,
+    service_names: Sequence[str],
     register: Callable[[grpc.aio.Server], None],
     domain: str,
 ) -> Served:
+    """`register` adds the servicers of `service_names` (a service and, for a checkout
+    participant, ParticipantService beside it); health and reflection list each of them."""
     server = grpc.aio.server(
         # The observer first (outermost), so that it sees the status ErrorTranslator sets.
         interceptors=[RequestObserver(), ErrorTranslator(domain)],
@@ -66,10 +69,10 @@ def create_server(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        [service_name, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+        [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     port = server.add_insecure_port(address)
-    return Served(server, port, health_servicer, [service_name])
+    return Served(server, port, health_servicer, list(service_names))
 
 
 class Store(Protocol):
@@ -123,7 +126,7 @@ def freeze_startup_objects() -> None:
 
 async def run_service(
     settings: ServiceSettings,
-    service_name: str,
+    service_names: Sequence[str],
     register: Callable[[grpc.aio.Server], None],
     store: Store,
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
@@ -143,7 +146,7 @@ async def run_service(
     )
     metrics_server = metrics.serve_metrics(settings.metrics_addr)
     served = create_server(
-        settings.listen_addr, service_name, register, domain=f"{settings.service}.shopmesh"
+        settings.listen_addr, service_names, register, domain=f"{settings.service}.shopmesh"
     )
     if settings.kafka.enabled:
         relay = OutboxRelay(store, settings.kafka, service=settings.service)

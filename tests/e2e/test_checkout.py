@@ -10,8 +10,11 @@ import grpc
 import httpx
 import pytest
 from google.cloud.spanner_v1 import param_types
+from google.rpc import error_details_pb2
 from spanner_support import SpannerEmulator
 
+from shop.participant.v1 import participant_pb2 as participant
+from shop.participant.v1 import participant_pb2_grpc
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shopmesh.store.spanner import client_for
 from shoptools.devstack import Stack
@@ -249,30 +252,49 @@ def test_right_after_checkout_the_order_is_paid_everywhere_and_then_committed(
 
 
 def _settle(stub, *settlements: tuple[str, int]) -> list[tuple[str, int, str]]:
-    request = stock_pb2.SettleReservationsRequest(
-        settlements=[stock_pb2.Settlement(transaction_id=t, decision=d) for t, d in settlements]
+    request = participant.SettleRequest(
+        settlements=[participant.Settlement(transaction_id=t, decision=d) for t, d in settlements]
     )
-    reply = stub.SettleReservations(request, timeout=30)
+    reply = stub.Settle(request, timeout=30)
     return [(r.transaction_id, r.state, r.refusal_reason) for r in reply.results]
 
 
+def _stock_reservation(txn_id: str, item: str, quantity: int) -> participant.ReserveRequest:
+    line = participant.StockLine(item_id=item, quantity=quantity)
+    hold = participant.Reservation(transaction_id=txn_id, stock=participant.StockHold(lines=[line]))
+    return participant.ReserveRequest(reservations=[hold])
+
+
+def _reserve_refusal(stub, request) -> tuple[grpc.StatusCode, str, str]:
+    """A reservation that must be refused: its result's status code, ErrorInfo reason and
+    domain's service, as `refusal` reads them from a failed call."""
+    [result] = stub.Reserve(request, timeout=30).results
+    assert result.HasField("error"), result
+    code = next(c for c in grpc.StatusCode if c.value[0] == result.error.code)
+    for detail in result.error.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return code, info.reason, info.domain.partition(".")[0]
+    raise AssertionError(f"no ErrorInfo in {result.error}")
+
+
 def test_settle_reservations_over_grpc(stack: Stack):
-    COMMIT, CANCEL = stock_pb2.SETTLEMENT_DECISION_COMMIT, stock_pb2.SETTLEMENT_DECISION_CANCEL
-    COMMITTED = stock_pb2.RESERVATION_STATE_COMMITTED
-    CANCELLED = stock_pb2.RESERVATION_STATE_CANCELLED
-    NONE = stock_pb2.RESERVATION_STATE_UNSPECIFIED
+    COMMIT, CANCEL = participant.SETTLEMENT_DECISION_COMMIT, participant.SETTLEMENT_DECISION_CANCEL
+    COMMITTED = participant.RESERVATION_STATE_COMMITTED
+    CANCELLED = participant.RESERVATION_STATE_CANCELLED
+    NONE = participant.RESERVATION_STATE_UNSPECIFIED
     INVALID = grpc.StatusCode.INVALID_ARGUMENT
     t = {name: f"{name}-{uuid.uuid4()}" for name in ("commit", "cancel", "unknown", "late", "x")}
 
     with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
         stock = stock_pb2_grpc.StockServiceStub(channel)
+        checkout = participant_pb2_grpc.ParticipantServiceStub(channel)
         item = stock.CreateItem(stock_pb2.CreateItemRequest(price=5), timeout=30).item_id
         stock.AddStock(stock_pb2.AddStockRequest(item_id=item, amount=10), timeout=30)
 
         def reserve(txn_id: str, quantity: int) -> None:
-            line = stock_pb2.ReservationLine(item_id=item, quantity=quantity)
-            request = stock_pb2.ReserveStockRequest(transaction_id=txn_id, lines=[line])
-            stock.ReserveStock(request, timeout=30)
+            reply = checkout.Reserve(_stock_reservation(txn_id, item, quantity), timeout=30)
+            assert not reply.results[0].HasField("error"), reply
 
         def units() -> int:
             return stock.FindItem(stock_pb2.FindItemRequest(item_id=item), timeout=30).stock
@@ -283,7 +305,7 @@ def test_settle_reservations_over_grpc(stack: Stack):
 
         # Each settlement applies or is refused on its own, in the order of the request.
         assert _settle(
-            stock,
+            checkout,
             (t["commit"], COMMIT),
             (t["cancel"], CANCEL),
             (t["unknown"], COMMIT),
@@ -298,10 +320,8 @@ def test_settle_reservations_over_grpc(stack: Stack):
         ]
         assert units() == 8
         # The cancel of a reservation not seen yet left a tombstone: its reserve is refused.
-        late = stock_pb2.ReserveStockRequest(
-            transaction_id=t["late"], lines=[stock_pb2.ReservationLine(item_id=item, quantity=1)]
-        )
-        assert refusal(stock.ReserveStock, late) == (
+        late = _stock_reservation(t["late"], item, 1)
+        assert _reserve_refusal(checkout, late) == (
             grpc.StatusCode.ABORTED,
             "TRANSACTION_CANCELLED",
             "stock",
@@ -310,27 +330,27 @@ def test_settle_reservations_over_grpc(stack: Stack):
 
         # One settlement without a decision refuses the whole call: x stays HELD.
         reserve(t["x"], 1)
-        undecided = stock_pb2.SettleReservationsRequest(
+        undecided = participant.SettleRequest(
             settlements=[
-                stock_pb2.Settlement(transaction_id=t["x"], decision=COMMIT),
-                stock_pb2.Settlement(transaction_id=t["unknown"]),
+                participant.Settlement(transaction_id=t["x"], decision=COMMIT),
+                participant.Settlement(transaction_id=t["unknown"]),
             ]
         )
-        assert refusal(stock.SettleReservations, undecided) == (
+        assert refusal(checkout.Settle, undecided) == (
             INVALID,
             "INVALID_DECISION",
             "stock",
         )
-        assert _settle(stock, (t["x"], CANCEL)) == [(t["x"], CANCELLED, "")]
+        assert _settle(checkout, (t["x"], CANCEL)) == [(t["x"], CANCELLED, "")]
         assert units() == 8
 
         # More than 1000 settlements: refused whole, no tombstone left behind.
         fresh = [f"fresh-{i}-{uuid.uuid4()}" for i in range(1001)]
-        too_many = stock_pb2.SettleReservationsRequest(
-            settlements=[stock_pb2.Settlement(transaction_id=f, decision=CANCEL) for f in fresh]
+        too_many = participant.SettleRequest(
+            settlements=[participant.Settlement(transaction_id=f, decision=CANCEL) for f in fresh]
         )
-        assert refusal(stock.SettleReservations, too_many) == (INVALID, "INVALID_COUNT", "stock")
+        assert refusal(checkout.Settle, too_many) == (INVALID, "INVALID_COUNT", "stock")
         reserve(fresh[0], 1)
         assert units() == 7
-        assert _settle(stock, (fresh[0], CANCEL)) == [(fresh[0], CANCELLED, "")]
+        assert _settle(checkout, (fresh[0], CANCEL)) == [(fresh[0], CANCELLED, "")]
         assert units() == 8

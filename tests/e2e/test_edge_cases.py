@@ -10,7 +10,8 @@ import grpc
 import httpx
 import pytest
 
-from shop.stock.v1 import stock_pb2, stock_pb2_grpc
+from shop.participant.v1 import participant_pb2 as participant
+from shop.participant.v1 import participant_pb2_grpc
 from shoptools.devstack import Stack, StackConfig
 
 from .checkout_helpers import Shop, ok, outcome, refused, send_all
@@ -67,26 +68,22 @@ def test_every_refusal_of_a_duplicate_checkout_comes_after_the_release(shop, edg
 def _hold_stock(stack: Stack, txn_id: str, item: str, quantity: int) -> None:
     """What a checkout under way does at stock: hold units for its transaction."""
     with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
-        stub = stock_pb2_grpc.StockServiceStub(channel)
-        request = stock_pb2.ReserveStockRequest(
-            transaction_id=txn_id,
-            lines=[stock_pb2.ReservationLine(item_id=item, quantity=quantity)],
+        stub = participant_pb2_grpc.ParticipantServiceStub(channel)
+        line = participant.StockLine(item_id=item, quantity=quantity)
+        hold = participant.Reservation(
+            transaction_id=txn_id, stock=participant.StockHold(lines=[line])
         )
-        reply = stub.BatchReserveStock(
-            stock_pb2.BatchReserveStockRequest(requests=[request]), timeout=5
-        )
+        reply = stub.Reserve(participant.ReserveRequest(reservations=[hold]), timeout=5)
         assert not reply.results[0].HasField("error"), reply
 
 
 def _cancel_stock(stack: Stack, txn_id: str) -> None:
     with grpc.insecure_channel(stack.config.service_addrs["stock"]) as channel:
-        stub = stock_pb2_grpc.StockServiceStub(channel)
-        cancel = stock_pb2.Settlement(
-            transaction_id=txn_id, decision=stock_pb2.SETTLEMENT_DECISION_CANCEL
+        stub = participant_pb2_grpc.ParticipantServiceStub(channel)
+        cancel = participant.Settlement(
+            transaction_id=txn_id, decision=participant.SETTLEMENT_DECISION_CANCEL
         )
-        stub.SettleReservations(
-            stock_pb2.SettleReservationsRequest(settlements=[cancel]), timeout=5
-        )
+        stub.Settle(participant.SettleRequest(settlements=[cancel]), timeout=5)
 
 
 def test_stock_added_beside_held_units_stays_within_32_bits(shop, edge_stack):

@@ -15,6 +15,7 @@ import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from shop.events.v1 import events_pb2
+from shop.participant.v1 import participant_pb2, participant_pb2_grpc
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shopmesh.errors import NotFound
 from shopmesh.events.audit import Event
@@ -31,11 +32,21 @@ from shopmesh.telemetry.logs import (
 )
 
 STOCK = "shop.stock.v1.StockService"
+PARTICIPANT = "shop.participant.v1.ParticipantService"
 
 
-class FakeStock(stock_pb2_grpc.StockServiceServicer):
-    """FindItem refuses (ITEM_NOT_FOUND); ReserveStock succeeds. Both remember the request
-    they ran in."""
+def reserve(*txn_ids: str) -> participant_pb2.ReserveRequest:
+    """A Reserve of one reservation per transaction id (nothing held: the fake ignores it)."""
+    return participant_pb2.ReserveRequest(
+        reservations=[participant_pb2.Reservation(transaction_id=t) for t in txn_ids]
+    )
+
+
+class FakeStock(
+    stock_pb2_grpc.StockServiceServicer, participant_pb2_grpc.ParticipantServiceServicer
+):
+    """Stock and its participant side on one server, as stock_svc serves them: FindItem
+    refuses (ITEM_NOT_FOUND); Reserve succeeds. Both remember the request they ran in."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str]] = []
@@ -49,28 +60,39 @@ class FakeStock(stock_pb2_grpc.StockServiceServicer):
         logging.getLogger("fake").info("looked for %s", request.item_id)
         raise NotFound("ITEM_NOT_FOUND", "no such item", item_id=request.item_id)
 
-    async def ReserveStock(self, request, context):
+    async def Reserve(self, request, context):
         self._remember()
-        return stock_pb2.ReserveStockResponse(state=stock_pb2.RESERVATION_STATE_HELD)
+        return participant_pb2.ReserveResponse()
 
-    async def BatchReserveStock(self, request, context):
+    async def Settle(self, request, context):
         self._remember()
-        return stock_pb2.BatchReserveStockResponse()
+        return participant_pb2.SettleResponse()
 
 
 @pytest.fixture
-async def stock() -> AsyncIterator[tuple[FakeStock, stock_pb2_grpc.StockServiceStub]]:
+async def stock() -> AsyncIterator[tuple[FakeStock, "Stubs"]]:
     servicer = FakeStock()
-    served = create_server(
-        "127.0.0.1:0",
-        STOCK,
-        lambda server: stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server),
-        domain="stock.shopmesh",
-    )
+
+    def register(server: grpc.aio.Server) -> None:
+        stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server)
+        participant_pb2_grpc.add_ParticipantServiceServicer_to_server(servicer, server)
+
+    served = create_server("127.0.0.1:0", [STOCK, PARTICIPANT], register, domain="stock.shopmesh")
     await served.server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{served.port}") as channel:
-        yield servicer, stock_pb2_grpc.StockServiceStub(channel)
+        yield servicer, Stubs(channel)
     await served.server.stop(None)
+
+
+class Stubs:
+    """Both services of the fake stock server on one channel."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        stock = stock_pb2_grpc.StockServiceStub(channel)
+        self.FindItem = stock.FindItem
+        participant = participant_pb2_grpc.ParticipantServiceStub(channel)
+        self.Reserve = participant.Reserve
+        self.Settle = participant.Settle
 
 
 @pytest.fixture
@@ -93,13 +115,13 @@ def parsed(out: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def handled(method: str, code: str) -> float:
-    labels = {"grpc_service": STOCK, "grpc_method": method, "grpc_code": code}
+def handled(method: str, code: str, service: str = STOCK) -> float:
+    labels = {"grpc_service": service, "grpc_method": method, "grpc_code": code}
     return REGISTRY.get_sample_value("grpc_server_handled_total", labels) or 0.0
 
 
-def timed(method: str, code: str) -> float:
-    labels = {"grpc_service": STOCK, "grpc_method": method, "grpc_code": code}
+def timed(method: str, code: str, service: str = STOCK) -> float:
+    labels = {"grpc_service": service, "grpc_method": method, "grpc_code": code}
     return REGISTRY.get_sample_value("grpc_server_handling_seconds_count", labels) or 0.0
 
 
@@ -109,31 +131,31 @@ def timed(method: str, code: str) -> float:
 async def test_rpcs_are_counted_and_timed_by_method_and_status_code(stock):
     _, stub = stock
     before = {
-        ("ReserveStock", "OK"): handled("ReserveStock", "OK"),
+        ("Reserve", "OK"): handled("Reserve", "OK", PARTICIPANT),
         ("FindItem", "NOT_FOUND"): handled("FindItem", "NOT_FOUND"),
     }
-    await stub.ReserveStock(stock_pb2.ReserveStockRequest(transaction_id="t-1"), timeout=5)
-    await stub.ReserveStock(stock_pb2.ReserveStockRequest(transaction_id="t-2"), timeout=5)
+    await stub.Reserve(reserve("t-1"), timeout=5)
+    await stub.Reserve(reserve("t-2"), timeout=5)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stub.FindItem(stock_pb2.FindItemRequest(item_id="nope"), timeout=5)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
 
-    assert handled("ReserveStock", "OK") == before[("ReserveStock", "OK")] + 2
+    assert handled("Reserve", "OK", PARTICIPANT) == before[("Reserve", "OK")] + 2
     assert handled("FindItem", "NOT_FOUND") == before[("FindItem", "NOT_FOUND")] + 1
-    assert timed("ReserveStock", "OK") >= 2
+    assert timed("Reserve", "OK", PARTICIPANT) >= 2
 
 
 async def test_the_handler_runs_in_the_callers_request_and_transaction(stock):
     servicer, stub = stock
-    request = stock_pb2.ReserveStockRequest(transaction_id="txn-7")
-    await stub.ReserveStock(request, timeout=5, metadata=(("x-request-id", "req-42"),))
+    request = reserve("txn-7")  # a batch of one is about that transaction
+    await stub.Reserve(request, timeout=5, metadata=(("x-request-id", "req-42"),))
     assert servicer.seen[-1] == ("req-42", "txn-7")
 
 
 async def test_a_call_without_request_id_gets_a_fresh_one(stock):
     servicer, stub = stock
     for _ in range(2):
-        await stub.ReserveStock(stock_pb2.ReserveStockRequest(transaction_id="t"), timeout=5)
+        await stub.Reserve(reserve("t"), timeout=5)
     (first, _), (second, _) = servicer.seen[-2:]
     assert first and second and first != second
 
@@ -141,22 +163,21 @@ async def test_a_call_without_request_id_gets_a_fresh_one(stock):
 async def test_an_overlong_request_id_is_cut(stock):
     servicer, stub = stock
     metadata = (("x-request-id", "r" * 5000),)
-    await stub.ReserveStock(stock_pb2.ReserveStockRequest(), timeout=5, metadata=metadata)
+    await stub.Reserve(reserve(), timeout=5, metadata=metadata)
     assert servicer.seen[-1][0] == "r" * request_context.MAX_REQUEST_ID
 
 
 async def test_transaction_rpcs_log_one_info_line_others_only_at_debug(stock, log_lines):
     _, stub = stock
     metadata = (("x-request-id", "req-info"),)
-    request = stock_pb2.ReserveStockRequest(transaction_id="txn-info")
-    await stub.ReserveStock(request, timeout=5, metadata=metadata)
+    await stub.Reserve(reserve("txn-info"), timeout=5, metadata=metadata)
     with pytest.raises(grpc.aio.AioRpcError):
         await stub.FindItem(stock_pb2.FindItemRequest(item_id="x"), timeout=5, metadata=metadata)
 
     lines = [line for line in parsed(log_lines) if line["logger"] == "shopmesh.rpc.observe"]
     assert len(lines) == 1, lines
     [line] = lines
-    assert line["rpc"] == f"/{STOCK}/ReserveStock"
+    assert line["rpc"] == f"/{PARTICIPANT}/Reserve"
     assert line["code"] == "OK"
     assert line["level"] == "INFO"
     assert (line["service"], line["request_id"], line["txn_id"]) == (
@@ -173,9 +194,8 @@ async def test_transaction_rpcs_log_one_info_line_others_only_at_debug(stock, lo
 
 async def test_a_batch_call_logs_every_transaction_id_of_the_batch(stock, log_lines):
     servicer, stub = stock
-    batch = [stock_pb2.ReserveStockRequest(transaction_id=f"txn-{i}") for i in range(3)]
-    request = stock_pb2.BatchReserveStockRequest(requests=batch)
-    await stub.BatchReserveStock(request, timeout=5, metadata=(("x-request-id", "req-b"),))
+    request = reserve(*(f"txn-{i}" for i in range(3)))
+    await stub.Reserve(request, timeout=5, metadata=(("x-request-id", "req-b"),))
     assert servicer.seen[-1] == ("req-b", "")  # no one transaction of its own
 
     [line] = [line for line in parsed(log_lines) if line["logger"] == "shopmesh.rpc.observe"]
@@ -183,9 +203,19 @@ async def test_a_batch_call_logs_every_transaction_id_of_the_batch(stock, log_li
     assert line["txn_ids"] == ["txn-0", "txn-1", "txn-2"]
     assert "txn_id" not in line
 
-    alone = stock_pb2.BatchReserveStockRequest(requests=batch[:1])
-    await stub.BatchReserveStock(alone, timeout=5)
+    await stub.Reserve(reserve("txn-0"), timeout=5)
     assert servicer.seen[-1][1] == "txn-0"  # a batch of one is about that transaction
+
+
+async def test_a_settle_logs_every_transaction_id_of_the_batch(stock, log_lines):
+    _, stub = stock
+    commit = participant_pb2.SETTLEMENT_DECISION_COMMIT
+    settlements = [participant_pb2.Settlement(transaction_id=t, decision=commit) for t in "ab"]
+    await stub.Settle(participant_pb2.SettleRequest(settlements=settlements), timeout=5)
+
+    [line] = [line for line in parsed(log_lines) if line["logger"] == "shopmesh.rpc.observe"]
+    assert (line["rpc"], line["level"]) == (f"/{PARTICIPANT}/Settle", "INFO")
+    assert line["txn_ids"] == ["a", "b"]
 
 
 async def test_calls_to_peers_carry_the_request_id(stock):
@@ -193,8 +223,8 @@ async def test_calls_to_peers_carry_the_request_id(stock):
     token = request_context.begin("req-upstream")
     try:
         await call(
-            stub.ReserveStock,
-            stock_pb2.ReserveStockRequest(transaction_id="t"),
+            stub.Reserve,
+            reserve("t"),
             timeout_s=5,
             peer="stock",
         )

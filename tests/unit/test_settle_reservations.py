@@ -1,5 +1,5 @@
 """Phase two for many transactions at once (`reservations.settle_each`, the rule behind
-SettleReservations) on the real stores of both participants, and what payment answers about
+ParticipantService.Settle) on the real stores of both participants, and what payment answers about
 an order whose checkout reservation is still HELD (the coordinator answers the client before
 it sends its decision)."""
 
@@ -15,14 +15,15 @@ from test_stale_reservations import Coordinator
 from payment_svc import accounts
 from payment_svc.api import PaymentApi
 from shop.order.v1 import order_pb2, order_pb2_grpc
+from shop.participant.v1 import participant_pb2
 from shop.payment.v1 import payment_pb2
-from shop.stock.v1 import stock_pb2
 from shopmesh.errors import Kind, ShopError, TransactionTooLarge
 from shopmesh.participant import reservations
 from shopmesh.participant.reservations import MAX_BATCH, Reservation, State
+from shopmesh.participant.servicer import ParticipantServicer
 from shopmesh.participant.stale import StaleReservationResolver
 from shopmesh.store.sqlite import SqliteStore
-from stock_svc.api import StockApi
+from stock_svc.api import StockParticipant
 from stock_svc.inventory import Item
 from stock_svc.store import sqlite as stock_sqlite
 
@@ -41,7 +42,7 @@ async def side(request: pytest.FixtureRequest, open_store: Callable) -> Particip
 
 
 async def _settle(side: Participant, settlements: list[tuple[str, bool]]):
-    """One SettleReservations' worth of decisions in one local transaction: for each, the
+    """One Settle's worth of decisions in one local transaction: for each, the
     new state, or the reason it was refused."""
     outcomes = await side.store.transact(
         partial(
@@ -443,16 +444,16 @@ async def test_a_settle_too_large_for_one_transaction_is_applied_in_parts(open_s
             repo.put_reservation(Reservation(txn_id, State.HELD, lines, "", time.time()))
 
     await real.transact(held_everywhere)
-    cancel = stock_pb2.SETTLEMENT_DECISION_CANCEL
-    request = stock_pb2.SettleReservationsRequest(
-        settlements=[stock_pb2.Settlement(transaction_id=t, decision=cancel) for t in txn_ids]
+    cancel = participant_pb2.SETTLEMENT_DECISION_CANCEL
+    request = participant_pb2.SettleRequest(
+        settlements=[participant_pb2.Settlement(transaction_id=t, decision=cancel) for t in txn_ids]
     )
-    api = StockApi(store)
+    api = ParticipantServicer(store, StockParticipant(), domain="stock.shopmesh")
 
-    reply = await api.SettleReservations(request, None)
+    reply = await api.Settle(request, None)
 
     assert {r.refusal_reason for r in reply.results} == {""}
-    assert {r.state for r in reply.results} == {stock_pb2.RESERVATION_STATE_CANCELLED}
+    assert {r.state for r in reply.results} == {participant_pb2.RESERVATION_STATE_CANCELLED}
     stock = await real.read(lambda repo: [repo.get(i) for i in item_ids])
     assert {(item.stock, item.held) for item in stock} == {(100, 0)}
     assert store.sizes == [100, 50, 25, 25, 50, 25, 25]

@@ -25,7 +25,7 @@ LEASE_S = 60.0
 
 
 class BatchPeers(FakePeers):
-    """FakePeers that also records every SettleReservations call as (peer, its decisions),
+    """FakePeers that also records every Settle call as (peer, its decisions),
     can hold every such call until `release` is set, and can refuse one transaction's
     decision at one participant (a per-settlement refusal_reason, the call itself succeeds)."""
 

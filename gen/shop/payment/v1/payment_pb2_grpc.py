@@ -30,9 +30,11 @@ class PaymentServiceStub:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of USER_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_COUNT, INSUFFICIENT_CREDIT, CREDIT_OVERFLOW,
-    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT; the checkout
-    participant calls add TRANSACTION_CANCELLED, TRANSACTION_COMMITTED and
-    RESERVATION_NOT_FOUND.
+    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT.
+
+    Checkout's participant side is shop.participant.v1.ParticipantService, served beside
+    this service on the same port; the deprecated reservation RPCs below are its old copy,
+    kept for wire compatibility only and no longer implemented (UNIMPLEMENTED).
     """
 
     def __init__(self, channel):
@@ -113,9 +115,11 @@ class PaymentServiceServicer:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of USER_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_COUNT, INSUFFICIENT_CREDIT, CREDIT_OVERFLOW,
-    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT; the checkout
-    participant calls add TRANSACTION_CANCELLED, TRANSACTION_COMMITTED and
-    RESERVATION_NOT_FOUND.
+    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT.
+
+    Checkout's participant side is shop.participant.v1.ParticipantService, served beside
+    this service on the same port; the deprecated reservation RPCs below are its old copy,
+    kept for wire compatibility only and no longer implemented (UNIMPLEMENTED).
     """
 
     def CreateUser(self, request, context):
@@ -179,6 +183,8 @@ class PaymentServiceServicer:
         """Checkout, phase one: checks and holds a user's credit for a checkout transaction in one
         step. Idempotent per transaction; refused with TRANSACTION_CANCELLED once the
         transaction was cancelled. Called by the order service only.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -188,6 +194,8 @@ class PaymentServiceServicer:
         """Checkout, phase one for many transactions at once: each reservation succeeds or is
         refused on its own, exactly as ReserveCredit would answer it, and all that succeed are
         committed together. Called by the order service only.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -196,6 +204,8 @@ class PaymentServiceServicer:
     def CommitReservation(self, request, context):
         """Checkout, phase two: makes a reservation final. Idempotent; TRANSACTION_CANCELLED after
         a cancel (nothing changes).
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -204,6 +214,8 @@ class PaymentServiceServicer:
     def CancelReservation(self, request, context):
         """Checkout, phase two: releases a reservation, or records the cancellation of one not seen
         yet so that a late reserve is refused. Idempotent; TRANSACTION_COMMITTED after a commit.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -213,6 +225,8 @@ class PaymentServiceServicer:
         """Checkout, phase two for many transactions at once: commits or cancels each as
         CommitReservation and CancelReservation would, in one local transaction. Each settlement
         succeeds or is refused on its own; a refusal is reported in its result, not as an error.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -299,9 +313,11 @@ class PaymentService:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of USER_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_COUNT, INSUFFICIENT_CREDIT, CREDIT_OVERFLOW,
-    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT; the checkout
-    participant calls add TRANSACTION_CANCELLED, TRANSACTION_COMMITTED and
-    RESERVATION_NOT_FOUND.
+    PAYMENT_NOT_FOUND, PAYMENT_CONFLICT or PAYMENT_OWNED_BY_CHECKOUT.
+
+    Checkout's participant side is shop.participant.v1.ParticipantService, served beside
+    this service on the same port; the deprecated reservation RPCs below are its old copy,
+    kept for wire compatibility only and no longer implemented (UNIMPLEMENTED).
     """
 
     @staticmethod

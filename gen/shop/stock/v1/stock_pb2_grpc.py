@@ -30,8 +30,11 @@ class StockServiceStub:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ITEM_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_PRICE, INVALID_COUNT, INSUFFICIENT_STOCK or
-    STOCK_OVERFLOW; the checkout participant calls add TRANSACTION_CANCELLED,
-    TRANSACTION_COMMITTED and RESERVATION_NOT_FOUND.
+    STOCK_OVERFLOW.
+
+    Checkout's participant side is shop.participant.v1.ParticipantService, served beside
+    this service on the same port; the deprecated reservation RPCs below are its old copy,
+    kept for wire compatibility only and no longer implemented (UNIMPLEMENTED).
     """
 
     def __init__(self, channel):
@@ -97,8 +100,11 @@ class StockServiceServicer:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ITEM_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_PRICE, INVALID_COUNT, INSUFFICIENT_STOCK or
-    STOCK_OVERFLOW; the checkout participant calls add TRANSACTION_CANCELLED,
-    TRANSACTION_COMMITTED and RESERVATION_NOT_FOUND.
+    STOCK_OVERFLOW.
+
+    Checkout's participant side is shop.participant.v1.ParticipantService, served beside
+    this service on the same port; the deprecated reservation RPCs below are its old copy,
+    kept for wire compatibility only and no longer implemented (UNIMPLEMENTED).
     """
 
     def CreateItem(self, request, context):
@@ -140,6 +146,8 @@ class StockServiceServicer:
         """Checkout, phase one: checks and holds the stock of every line of a checkout transaction
         in one step. Idempotent per transaction; refused with TRANSACTION_CANCELLED once the
         transaction was cancelled. Called by the order service only.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -149,6 +157,8 @@ class StockServiceServicer:
         """Checkout, phase one for many transactions at once: each reservation succeeds or is
         refused on its own, exactly as ReserveStock would answer it, and all that succeed are
         committed together. Called by the order service only.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -157,6 +167,8 @@ class StockServiceServicer:
     def CommitReservation(self, request, context):
         """Checkout, phase two: makes a reservation final. Idempotent; TRANSACTION_CANCELLED after
         a cancel (nothing changes).
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -165,6 +177,8 @@ class StockServiceServicer:
     def CancelReservation(self, request, context):
         """Checkout, phase two: releases a reservation, or records the cancellation of one not seen
         yet so that a late reserve is refused. Idempotent; TRANSACTION_COMMITTED after a commit.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -174,6 +188,8 @@ class StockServiceServicer:
         """Checkout, phase two for many transactions at once: commits or cancels each as
         CommitReservation and CancelReservation would, in one local transaction. Each settlement
         succeeds or is refused on its own; a refusal is reported in its result, not as an error.
+        Deprecated: replaced by shop.participant.v1.ParticipantService, which this service
+        serves beside it. No longer implemented: the server answers UNIMPLEMENTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -245,8 +261,11 @@ class StockService:
 
     Errors carry a google.rpc.ErrorInfo whose reason is one of ITEM_NOT_FOUND,
     INVALID_ID, INVALID_AMOUNT, INVALID_PRICE, INVALID_COUNT, INSUFFICIENT_STOCK or
-    STOCK_OVERFLOW; the checkout participant calls add TRANSACTION_CANCELLED,
-    TRANSACTION_COMMITTED and RESERVATION_NOT_FOUND.
+    STOCK_OVERFLOW.
+
+    Checkout's participant side is shop.participant.v1.ParticipantService, served beside
+    this service on the same port; the deprecated reservation RPCs below are its old copy,
+    kept for wire compatibility only and no longer implemented (UNIMPLEMENTED).
     """
 
     @staticmethod
