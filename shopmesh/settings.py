@@ -50,9 +50,13 @@ class ServiceSettings:
         return cls(
             service=service,
             listen_addr=env_str("LISTEN_ADDR", f"127.0.0.1:{default_port}"),
-            store=_choice("SHOP_STORE", "sqlite", {"sqlite", "spanner"}),
+            store=_one_of("SHOP_STORE", env_str("SHOP_STORE", "sqlite"), {"sqlite", "spanner"}),
             db_path=data_dir() / f"{service}.sqlite3",
-            sqlite_synchronous=_choice("SQLITE_SYNCHRONOUS", "FULL", {"NORMAL", "FULL", "EXTRA"}),
+            sqlite_synchronous=_one_of(
+                "SQLITE_SYNCHRONOUS",
+                env_str("SQLITE_SYNCHRONOUS", "FULL").upper(),
+                {"NORMAL", "FULL", "EXTRA"},
+            ),
             spanner=SpannerSettings.from_env(service),
             kafka=KafkaSettings.from_env(service),
             grace_s=env_float("SHUTDOWN_GRACE_S", 5.0),
@@ -66,9 +70,7 @@ class ServiceSettings:
         )
 
 
-def _choice(name: str, default: str, allowed: set[str]) -> str:
-    value = env_str(name, default)
-    upper = value.upper() if default.isupper() else value
-    if upper not in allowed:
+def _one_of(name: str, value: str, allowed: set[str]) -> str:
+    if value not in allowed:
         raise SystemExit(f"{name} must be one of {', '.join(sorted(allowed))}, got {value!r}")
-    return upper
+    return value
