@@ -257,8 +257,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--otlp-collector",
         default="",
         metavar="HOST:PORT",
-        help="trace every request and export the spans over OTLP/gRPC there (default: no"
-        " tracing)",
+        help="trace every request and export the spans over OTLP/gRPC there (default: no tracing)",
     )
     parser.add_argument(
         "--embed-descriptor",
