@@ -3,8 +3,8 @@ exported over OTLP/gRPC when OTEL_EXPORTER_OTLP_ENDPOINT is set (read by the com
 into `TracingSettings`; the SDK reads its other OTEL_* variables, e.g. OTEL_TRACES_SAMPLER,
 OTEL_BSP_SCHEDULE_DELAY, itself).
 
-With tracing off no tracer provider is installed and the SDK is never imported: the request
-path pays one boolean check (`enabled()`). With it on:
+With tracing off no tracer provider is installed (the tracing SDK's exporter is not even
+imported): the request path pays one check (`enabled()`) per call. With it on:
 
 - the server interceptor (`shopmesh.rpc.observe`) opens a SERVER span per call, a child of the
   W3C `traceparent` the caller sent (the gateway's span, or a peer's CLIENT span);
@@ -56,7 +56,7 @@ def configure(settings: TracingSettings) -> Callable[[], None]:
     global _TRACER
     if not settings.on:
         return lambda: None
-    # Imported here: a process with tracing off never loads the SDK.
+    # Imported here: a process with tracing off loads no exporter.
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
