@@ -3,14 +3,17 @@ the gateway is one trace, from Envoy's span through order to stock and payment, 
 child of the call that caused it; a batched participant call links every checkout it served;
 and the log lines name the trace."""
 
+import os
 import pathlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from shoptools.devstack import Stack, StackConfig
+from shoptools.devstack import Stack, StackConfig, free_ports
 from shoptools.traces import CHECKOUT_RPC, TraceReceiver, read_spans, spans_of, timeline
 
 from .helpers import Shop, log_records, ok
@@ -148,3 +151,35 @@ def test_a_batched_call_links_every_checkout_it_served(
     assert batch["trace_id"] == batch["links"][0]["trace_id"]
     calls = [s for s in spans if s["parent_span_id"] == batch["span_id"]]
     assert {c["name"] for c in calls} == {SETTLE}
+
+
+def test_the_stacks_own_receiver_and_show_print_the_last_checkout(tmp_path: pathlib.Path):
+    # What `make up` with SHOP_TRACING=1 does: the stack starts shoptools.traces itself.
+    config = StackConfig.ephemeral(tmp_path, {"OTEL_BSP_SCHEDULE_DELAY": "100"})
+    config.otlp_collector = f"127.0.0.1:{free_ports(1)[0]}"
+    config.trace_receiver = True
+    stack = Stack(config)
+    try:
+        stack.start()
+        with httpx.Client(base_url=config.rest_url, timeout=30) as client:
+            paid_checkout(Shop(client))
+        traces = config.run_dir / "traces.jsonl"
+
+        def shown() -> str:
+            answer = subprocess.run(
+                [sys.executable, "-m", "shoptools.traces", "show", "--last-checkout"],
+                env={**os.environ, "SHOP_RUN_DIR": str(config.run_dir)},
+                capture_output=True,
+                text=True,
+            )
+            # Whole once the gateway's span (sent every few seconds) and both settles are in.
+            whole = "gateway: " in answer.stdout and answer.stdout.count("Settle [SERVER]") == 2
+            return answer.stdout if traces.exists() and whole else ""
+
+        printed = wait_until(shown, "show --last-checkout", 60)
+    finally:
+        stack.stop()
+    lines = printed.splitlines()
+    assert lines[0].startswith("trace ")
+    assert "gateway: " in lines[1] and "[SERVER]" in lines[1]
+    assert any(f"order: {CHECKOUT_RPC} [SERVER]" in line for line in lines)
