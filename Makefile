@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE fmt typecheck breaking
+.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE fmt typecheck breaking monitoring-config
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,6 +68,10 @@ K8S_ENVOY_ARGS := --embed-descriptor --rest-addr=0.0.0.0:8000 --grpc-addr=0.0.0.
 k8s-config: $(STAMP) ## regenerate k8s/base/gateway/envoy.yaml after a proto change (commit it)
 	$(BIN)/python envoy/generate.py --out $(K8S_ENVOY_CONFIG) $(K8S_ENVOY_ARGS)
 	$(BIN)/envoy --mode validate -c $(K8S_ENVOY_CONFIG)
+
+monitoring-config: $(STAMP) ## regenerate k8s/monitoring/dashboard.json (commit it) and check the alert rules
+	$(BIN)/python k8s/monitoring/generate.py
+	@if command -v promtool >/dev/null; then promtool check rules k8s/monitoring/alerts.yaml; else echo "promtool not installed (Debian: prometheus): rules checked by tests/k8s only"; fi
 
 k8s-validate: $(STAMP) ## build every k8s/ overlay and check it (schemas, probes, wiring)
 	$(BIN)/python -m pytest -q tests/k8s

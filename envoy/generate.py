@@ -54,6 +54,7 @@ from gateway_limits import (
     seconds,
 )
 from stats_listener import admin_cluster, stats_listener
+from tracing import collector_cluster, tracing
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DESCRIPTOR = ROOT / "gen" / "shop" / "shop.protoset"
@@ -186,6 +187,7 @@ def build_config(
     stats_addr: str,
     timeout_s: float,
     limits: Limits,
+    otlp_collector: str = "",
 ) -> dict:
     services = shop_services(descriptor_set)
     missing = sorted(set(services.values()) - set(upstreams))
@@ -199,7 +201,7 @@ def build_config(
         transcoder(services, descriptor_path, request_fields(descriptor_set)),
     ]
     grpc_filters = [*rate_limit(limits), body_limit(limits)]
-    hcm = connection_limits(limits)
+    hcm = {**connection_limits(limits), **tracing(bool(otlp_collector))}
     listeners = [
         listener(
             "rest",
@@ -214,6 +216,8 @@ def build_config(
     if stats_addr.lower() != "off":
         listeners.append(stats_listener(socket_address(stats_addr), limits))
         clusters.append(admin_cluster(socket_address(admin_addr)))
+    if otlp_collector:
+        clusters.append(collector_cluster(socket_address(otlp_collector)))
     return {
         # Probes and operators still reach the admin when client connections are at the limit.
         "admin": {"address": socket_address(admin_addr), "ignore_global_conn_limit": True},
@@ -250,6 +254,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             help=f"{limit.metadata['help']} (default {limit.default})",
         )
     parser.add_argument(
+        "--otlp-collector",
+        default="",
+        metavar="HOST:PORT",
+        help="trace every request and export the spans over OTLP/gRPC there (default: no tracing)",
+    )
+    parser.add_argument(
         "--embed-descriptor",
         action="store_true",
         help="put the descriptor set into the config (proto_descriptor_bin, base64, without"
@@ -284,6 +294,7 @@ def main(argv: list[str]) -> None:
         stats_addr=args.stats_addr,
         timeout_s=args.timeout_s,
         limits=limits,
+        otlp_collector=args.otlp_collector,
     )
     if args.embed_descriptor:
         config = embed_descriptor(config, descriptor_set)

@@ -37,6 +37,7 @@ from order_svc.store import OrderStore
 from shopmesh import faults
 from shopmesh.batching import Batcher, in_this_context
 from shopmesh.errors import Aborted, ShopError, error_from_dict, error_to_dict
+from shopmesh.telemetry import tracing
 from shopmesh.telemetry.metrics import recovery_action
 from shopmesh.validation import require_id
 
@@ -69,8 +70,13 @@ class CheckoutCoordinator:
         # The request path's log writes and reserves go out in natural batches (see
         # shopmesh.batching): one commit, or one call per participant, for many checkouts.
         self._log_writes: Batcher[Callable[[Checkouts], Any], Any] = Batcher(store.transact_each)
-        self._stock_reserves = Batcher(self._reserve_stock_batch)
-        self._credit_reserves = Batcher(self._reserve_credit_batch)
+        # With tracing on, a batch's span links every checkout it serves.
+        self._stock_reserves = Batcher(
+            self._reserve_stock_batch, scope=tracing.LinkedBatch("reserve stock batch")
+        )
+        self._credit_reserves = Batcher(
+            self._reserve_credit_batch, scope=tracing.LinkedBatch("reserve credit batch")
+        )
 
     async def checkout(self, order_id: str) -> Paid:
         """Pay for the order (or find it paid already); a refusal is raised as a ShopError."""

@@ -27,6 +27,7 @@ from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.peers import Peers
 from order_svc.store import OrderStore
 from shopmesh.batching import Batcher
+from shopmesh.telemetry import tracing
 
 
 class Undelivered(Enum):
@@ -52,7 +53,11 @@ class Settler:
         self._store = store
         self._peers = peers
         self._batches = Batcher(
-            self._send, max_batch=MAX_BATCH, max_in_flight=max_in_flight, linger_s=LINGER_S
+            self._send,
+            max_batch=MAX_BATCH,
+            max_in_flight=max_in_flight,
+            linger_s=LINGER_S,
+            scope=tracing.LinkedBatch("settle batch"),
         )
 
     def settle(self, txn: CheckoutTxn, if_undelivered: Undelivered) -> "asyncio.Future[bool]":

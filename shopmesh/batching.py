@@ -15,8 +15,9 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from functools import partial
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from shopmesh.errors import ShopError
 
@@ -24,6 +25,15 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class BatchScope(Protocol):
+    """What a batch carries for its submitters beside their items (e.g. their trace span):
+    `capture` runs at submit, in the submitter's context; the batch function runs inside
+    `around(what was captured for each item)`."""
+
+    def capture(self) -> object: ...
+    def around(self, captured: Sequence[object]) -> AbstractContextManager[object]: ...
 
 
 class Batcher(Generic[T, R]):
@@ -38,12 +48,14 @@ class Batcher(Generic[T, R]):
         max_batch: int = 500,
         max_in_flight: int = 1,
         linger_s: float = 0.0,
+        scope: BatchScope | None = None,
     ) -> None:
         self._run_batch = run_batch
+        self._scope = scope
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
         self._linger_s = linger_s
-        self._waiting: list[tuple[T, asyncio.Future]] = []
+        self._waiting: list[tuple[T, asyncio.Future, object]] = []
         self._in_flight = 0
         self._starting = False  # a batch's task is created but has not taken its items yet
         self._tasks: set[asyncio.Task] = set()
@@ -52,7 +64,8 @@ class Batcher(Generic[T, R]):
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         # Retrieved here too, so that a failure nobody awaits is not reported as lost.
         future.add_done_callback(lambda done: done.cancelled() or done.exception())
-        self._waiting.append((item, future))
+        captured = self._scope.capture() if self._scope is not None else None
+        self._waiting.append((item, future, captured))
         self._start_batches()
         return future
 
@@ -79,10 +92,10 @@ class Batcher(Generic[T, R]):
         del self._waiting[: self._max_batch]
         self._start_batches()  # what did not fit, if a slot is free
         try:
-            results = await self._results([item for item, _ in batch])
+            results = await self._results([(item, captured) for item, _, captured in batch])
         finally:
             self._in_flight -= 1
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future, _), result in zip(batch, results, strict=True):
             if future.done():  # its waiter gave up (cancelled)
                 continue
             if isinstance(result, BaseException):
@@ -91,7 +104,7 @@ class Batcher(Generic[T, R]):
                 future.set_result(result)
         self._start_batches()
 
-    async def _results(self, items: list[T]) -> Sequence[R | BaseException]:
+    async def _results(self, items: list[tuple[T, object]]) -> Sequence[R | BaseException]:
         try:
             return await self._checked(items)
         except Exception as failure:  # noqa: BLE001 - handed to the waiters
@@ -105,8 +118,13 @@ class Batcher(Generic[T, R]):
         except BaseException as failure:  # noqa: BLE001 - cancelled: every waiter is told
             return [failure] * len(items)
 
-    async def _checked(self, items: list[T]) -> Sequence[R | BaseException]:
-        results = await self._run_batch(items)
+    async def _checked(self, entries: list[tuple[T, object]]) -> Sequence[R | BaseException]:
+        items = [item for item, _ in entries]
+        if self._scope is None:
+            results = await self._run_batch(items)
+        else:
+            with self._scope.around([captured for _, captured in entries]):
+                results = await self._run_batch(items)
         if len(results) != len(items):
             raise RuntimeError(f"{len(results)} results for a batch of {len(items)}")
         return results

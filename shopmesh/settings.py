@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from shopmesh.env import env_float, env_int, env_str
 from shopmesh.events.kafka import KafkaSettings
 from shopmesh.store.spanner import SpannerSettings
+from shopmesh.telemetry.tracing import TracingSettings
 
 __all__ = ["ServiceSettings", "data_dir", "env_float", "env_int", "env_str"]
 
@@ -42,6 +43,8 @@ class ServiceSettings:
     order_service_addr: str
     # Tests only: exit abruptly at a named point (see shopmesh.faults).
     fault_point: str
+    # Traces: off unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector.
+    tracing: TracingSettings = TracingSettings()
 
     @classmethod
     def from_env(
@@ -67,7 +70,20 @@ class ServiceSettings:
             reservation_timeout_s=env_float("RESERVATION_TIMEOUT_S", 15.0),
             order_service_addr=env_str("ORDER_SERVICE_ADDR", "127.0.0.1:50053"),
             fault_point=env_str("SHOP_FAULT_POINT", ""),
+            tracing=tracing_from_env(service),
         )
+
+
+def tracing_from_env(service: str) -> TracingSettings:
+    """The standard OpenTelemetry variables (the SDK's other OTEL_* ones it reads itself)."""
+    return TracingSettings(
+        otlp_endpoint=env_str(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", env_str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        ),
+        service_name=env_str("OTEL_SERVICE_NAME", service),
+        sampler=env_str("OTEL_TRACES_SAMPLER", "parentbased_always_on").lower(),
+        sampler_arg=env_float("OTEL_TRACES_SAMPLER_ARG", 1.0),
+    )
 
 
 def _one_of(name: str, value: str, allowed: set[str]) -> str:

@@ -58,6 +58,12 @@ class StackConfig:
     # Start a local Kafka-protocol broker on this port (None: KAFKA_BOOTSTRAP_SERVERS is
     # an external Kafka, or unset).
     kafka_port: int | None = None
+    # --- traces (shoptools/traces.py) ---
+    # HOST:PORT of an OTLP/gRPC collector the services and Envoy send spans to ("": off).
+    otlp_collector: str = ""
+    # Start shoptools.traces there (run/traces.jsonl); else the collector is someone else's.
+    trace_receiver: bool = False
+    # --- end of traces ---
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -88,6 +94,7 @@ class StackConfig:
                 if env_str("KAFKA_BOOTSTRAP_SERVERS", "")
                 else int(env_str("KAFKA_LOCAL_PORT", "9092"))
             ),
+            **tracing_from_env(),
         )
 
     @classmethod
@@ -131,6 +138,16 @@ class StackConfig:
         return f"http://{self.stats_addr}/stats/prometheus" if self.stats_on else None
 
 
+def tracing_from_env() -> dict:
+    """SHOP_TRACING=1: a local receiver on OTLP_RECEIVER_ADDR (default 127.0.0.1:4317)."""
+    if env_str("SHOP_TRACING", "").lower() not in {"1", "true"}:
+        return {}
+    return {
+        "otlp_collector": env_str("OTLP_RECEIVER_ADDR", "127.0.0.1:4317"),
+        "trace_receiver": True,
+    }
+
+
 def free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     try:
@@ -167,6 +184,9 @@ class Stack:
                 SPANNER_EMULATOR_HOST=f"127.0.0.1:{config.spanner_emulator_port}",
                 SPANNER_CREATE_SCHEMA="true",
             )
+        if config.otlp_collector:  # traces: the SDK's settings, spans sent within 0.5 s
+            config.env.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{config.otlp_collector}")
+            config.env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "500")
 
     def log_path(self, name: str) -> pathlib.Path:
         return self.config.run_dir / f"{name}.log"
@@ -234,6 +254,8 @@ class Stack:
             )
             if env.get(f"GATEWAY_{name}")
         ]
+        collector = self.config.otlp_collector
+        tracing_args = [f"--otlp-collector={collector}"] if collector else []
         subprocess.run(
             [
                 sys.executable,
@@ -244,6 +266,7 @@ class Stack:
                 f"--admin-addr={self.config.admin_addr}",
                 f"--stats-addr={self.config.stats_addr if self.config.stats_on else 'off'}",
                 *gateway_settings,
+                *tracing_args,
                 *upstreams,
             ],
             check=True,
@@ -278,7 +301,14 @@ class Stack:
     def start_broker(self) -> None:
         self.processes["kafka"] = start_broker(self.config.kafka_port, self.log_path("kafka"))
 
+    def start_trace_receiver(self) -> None:
+        out = self.config.run_dir / "traces.jsonl"
+        argv = [sys.executable, "-m", "shoptools.traces", "serve", "--out", str(out)]
+        self._spawn("traces", [*argv, "--addr", self.config.otlp_collector], {**os.environ})
+
     def start(self) -> None:
+        if self.config.trace_receiver:
+            self.start_trace_receiver()
         if self.config.kafka_port:
             self.start_broker()
         if self.config.spanner_emulator_port:
@@ -320,7 +350,7 @@ class Stack:
         self.wait_serving(name)
 
     def stop(self) -> None:
-        for name in ["envoy", *reversed(SERVICES), "spanner-emulator", "kafka"]:
+        for name in ["envoy", *reversed(SERVICES), "spanner-emulator", "kafka", "traces"]:
             self.stop_process(name)
 
     def exited(self) -> list[str]:
@@ -344,6 +374,11 @@ def kafka_description(config: StackConfig) -> str:
     return servers or "off (KAFKA_BOOTSTRAP_SERVERS unset: events wait in the outboxes)"
 
 
+def traces_description(config: StackConfig) -> str:
+    show = "python -m shoptools.traces show --last-checkout"
+    return f"{config.run_dir}/traces.jsonl  (OTLP/gRPC on {config.otlp_collector}; {show})"
+
+
 def banner(config: StackConfig, stack: Stack) -> str:
     addrs = config.service_addrs
     stats_url = config.envoy_stats_url
@@ -358,6 +393,7 @@ def banner(config: StackConfig, stack: Stack) -> str:
         ("envoy stats", f"{stats_url}  (Prometheus format)" if stats_url else "off"),
         ("kafka", kafka_description(config)),
         ("store", store_description(config)),
+        *([("traces", traces_description(config))] if config.trace_receiver else []),
         (
             "logs",
             f"{config.run_dir}/{{stock,payment,order,envoy}}.log  (JSON lines;"
@@ -375,6 +411,7 @@ def run_foreground(config: StackConfig) -> int:
         (config.grpc_addr, "the gRPC gateway"),
         (config.admin_addr, "the Envoy admin"),
         *([(config.stats_addr, "the Envoy stats listener")] if config.stats_on else []),
+        *([(config.otlp_collector, "the trace receiver")] if config.trace_receiver else []),
         *((addr, f"the {name} service") for name, addr in config.service_addrs.items()),
         *(
             (addr, f"the {name} metrics")

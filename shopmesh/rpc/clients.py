@@ -9,6 +9,7 @@ from typing import TypeVar
 import grpc
 
 from shopmesh.rpc.status import translate_rpc_error
+from shopmesh.telemetry import tracing
 from shopmesh.telemetry.request_context import outgoing_metadata
 
 Resp = TypeVar("Resp")
@@ -58,10 +59,27 @@ async def call(
     """One unary call with a deadline; refusals come back as ShopError. The call waits (within
     its deadline) for a peer that is reconnecting instead of failing at once."""
     # Metadata per call rather than a client interceptor on the channel: grpc.aio runs every
-    # intercepted call in an extra task, a cost on checkout's hot path.
+    # intercepted call in an extra task, a cost on checkout's hot path. For the same reason
+    # the trace span is opened here, and only when tracing is on.
+    if tracing.enabled():
+        return await _traced_call(method, request, timeout_s=timeout_s, peer=peer)
     try:
         return await method(
             request, timeout=timeout_s, wait_for_ready=True, metadata=outgoing_metadata()
         )
     except grpc.aio.AioRpcError as error:
         raise translate_rpc_error(error, peer) from error
+
+
+async def _traced_call(
+    method: Callable[..., Awaitable[Resp]], request: object, *, timeout_s: float, peer: str
+) -> Resp:
+    # A grpc.aio multicallable knows its path only privately; the peer's name otherwise.
+    path = getattr(method, "_method", b"")
+    name = path.decode() if isinstance(path, bytes) and path else f"{peer} call"
+    with tracing.client_span(name, peer) as trace_metadata:
+        metadata = [*(outgoing_metadata() or ()), *trace_metadata]
+        try:
+            return await method(request, timeout=timeout_s, wait_for_ready=True, metadata=metadata)
+        except grpc.aio.AioRpcError as error:
+            raise translate_rpc_error(error, peer) from error

@@ -10,7 +10,9 @@ settle calls): the line then lists every transaction id of the batch (`txn_ids`)
 `grep <txn id>` finds it. Batches keep those lines few under load.
 
 It is the outermost interceptor, so it sees the status `ErrorTranslator` set. The wrapped
-handler is built once per method, not per call.
+handler is built once per method, not per call. With tracing on (`shopmesh.telemetry.tracing`)
+it also wraps the call in a SERVER span, a child of the caller's `traceparent`, so that the
+call's log line names the trace.
 """
 
 import asyncio
@@ -20,7 +22,7 @@ import time
 import grpc
 from google.protobuf.descriptor import Descriptor
 
-from shopmesh.telemetry import request_context
+from shopmesh.telemetry import request_context, tracing
 from shopmesh.telemetry.metrics import RPC_HANDLED, RPC_SECONDS
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,31 @@ def observed(inner, observer: _MethodObserver):
     return behaviour
 
 
+def traced(inner, observer: _MethodObserver):
+    service, name = observer.labels
+    attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+
+    async def behaviour(request, context: grpc.aio.ServicerContext):
+        metadata = context.invocation_metadata()
+        with tracing.server_span(observer.method, metadata, attributes) as span:
+            txn_id, batch = observer.transactions(request)
+            if txn_id:
+                span.set_attribute("shop.txn_id", txn_id)
+            if batch is not None:
+                span.set_attribute("shop.batch_size", len(batch))
+            failure: BaseException | None = None
+            try:
+                return await inner(request, context)
+            except BaseException as error:
+                failure = error
+                raise
+            finally:
+                code = "OK" if failure is None else _code(context, failure)
+                span.set_attribute("rpc.grpc.status_code", code)
+
+    return behaviour
+
+
 class RequestObserver(grpc.aio.ServerInterceptor):
     def __init__(self) -> None:
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
@@ -136,8 +163,12 @@ class RequestObserver(grpc.aio.ServerInterceptor):
         if handler is None:
             return None  # unknown method: not cached, so junk names cannot grow the cache
         if handler.unary_unary is not None:
+            observer = _MethodObserver(method, handler)
+            behaviour = observed(handler.unary_unary, observer)
+            if tracing.enabled():
+                behaviour = traced(behaviour, observer)
             handler = grpc.unary_unary_rpc_method_handler(
-                observed(handler.unary_unary, _MethodObserver(method, handler)),
+                behaviour,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )

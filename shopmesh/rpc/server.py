@@ -25,7 +25,7 @@ from shopmesh.events.relay import OutboxRelay
 from shopmesh.rpc.observe import RequestObserver
 from shopmesh.rpc.status import ErrorTranslator
 from shopmesh.settings import ServiceSettings
-from shopmesh.telemetry import metrics
+from shopmesh.telemetry import metrics, tracing
 from shopmesh.telemetry.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,8 @@ async def run_service(
     `recovery_actions` and checkout `outcomes` the service may count there from the start."""
     configure_logging(settings.service, settings.log_level, settings.log_format)
     faults.arm(settings.fault_point)
+    # Before the server is built: its interceptor traces only if tracing is on by then.
+    stop_tracing = tracing.configure(settings.tracing)
     metrics.initialise(settings.service, recovery_actions, outcomes)
     metrics.REGISTRY.register(
         metrics.StoreGauges(settings.service, store, gauges, asyncio.get_running_loop())
@@ -159,3 +161,4 @@ async def run_service(
         if metrics_server is not None:
             await asyncio.to_thread(metrics_server.shutdown)
             metrics_server.server_close()
+        await asyncio.to_thread(stop_tracing)  # the last spans go out

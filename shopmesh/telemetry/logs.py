@@ -7,6 +7,7 @@ and, inside a request, its request id and checkout transaction id.
      "request_id": "5b1c..", "txn_id": "0d9e.."}
 
 The context is added by a handler filter, so it costs nothing for lines below the level.
+With tracing on, a line written inside a traced call names its `trace_id` too.
 """
 
 import logging
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 
 from pythonjsonlogger.json import JsonFormatter
 
-from shopmesh.telemetry import request_context
+from shopmesh.telemetry import request_context, tracing
 
 FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -35,6 +36,10 @@ class RequestContextFilter(logging.Filter):
             record.request_id = info.request_id
             if info.txn_id:
                 record.txn_id = info.txn_id
+        if tracing.enabled():
+            trace_id = tracing.trace_id()
+            if trace_id:
+                record.trace_id = trace_id
         return True
 
 
@@ -65,7 +70,7 @@ class ShopTextFormatter(logging.Formatter):
         line = super().format(record)
         ids = [
             f"{key}={getattr(record, key)}"
-            for key in ("request_id", "txn_id")
+            for key in ("request_id", "txn_id", "trace_id")
             if getattr(record, key, None)
         ]
         batch = getattr(record, "txn_ids", None)

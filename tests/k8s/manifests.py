@@ -18,6 +18,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
+MONITORING = K8S / "monitoring"
 OVERLAYS = ["dev", "prod"]
 TARGETS = {"base": K8S / "base", **{name: K8S / "overlays" / name for name in OVERLAYS}}
 ENVOY_CONFIG = K8S / "base" / "gateway" / "envoy.yaml"
@@ -205,7 +206,11 @@ def env_names_read() -> set[str]:
 
 def raw_resource_files() -> Iterator[pathlib.Path]:
     """The YAML files under k8s/ that hold whole resources (not kustomizations, not the
-    Envoy config)."""
+    Envoy config, not k8s/monitoring's Prometheus rules: tests/k8s/test_monitoring.py)."""
     for path in sorted(K8S.rglob("*.yaml")):
-        if path.name != "kustomization.yaml" and path != ENVOY_CONFIG:
+        if (
+            path.name != "kustomization.yaml"
+            and path != ENVOY_CONFIG
+            and MONITORING not in path.parents
+        ):
             yield path

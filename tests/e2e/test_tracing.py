@@ -1,0 +1,185 @@
+"""Traces, as an operator meets them: with an OTLP collector configured, one checkout through
+the gateway is one trace, from Envoy's span through order to stock and payment, each span the
+child of the call that caused it; a batched participant call links every checkout it served;
+and the log lines name the trace."""
+
+import os
+import pathlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from shoptools.devstack import Stack, StackConfig, free_ports
+from shoptools.traces import CHECKOUT_RPC, TraceReceiver, read_spans, spans_of, timeline
+
+from .helpers import Shop, log_records, ok
+from .kafka_helpers import wait_until
+
+pytestmark = pytest.mark.e2e
+
+RESERVE = "/shop.participant.v1.ParticipantService/Reserve"
+SETTLE = "/shop.participant.v1.ParticipantService/Settle"
+
+
+@pytest.fixture
+def receiver(tmp_path: pathlib.Path) -> Iterator[TraceReceiver]:
+    receiver = TraceReceiver(tmp_path / "traces.jsonl")
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def traced_stack(tmp_path: pathlib.Path, receiver: TraceReceiver) -> Iterator[Stack]:
+    """A private stack whose services and gateway send their spans to `receiver`."""
+    config = StackConfig.ephemeral(tmp_path, {"OTEL_BSP_SCHEDULE_DELAY": "100"})
+    config.otlp_collector = receiver.address
+    stack = Stack(config)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def traced_shop(traced_stack: Stack) -> Iterator[Shop]:
+    with httpx.Client(base_url=traced_stack.config.rest_url, timeout=30) as client:
+        yield Shop(client)
+
+
+def paid_checkout(shop: Shop) -> str:
+    """Checks out a new order that can be paid; returns its transaction id."""
+    item = shop.create_item(price=3, stock=5)
+    order = shop.create_order(shop.create_user(credit=10))
+    shop.add_item(order, item, 1)
+    return ok(shop.http.post(f"/orders/checkout/{order}"))["transaction_id"]
+
+
+def whole_trace(receiver: TraceReceiver, trace_id: str) -> list[dict] | None:
+    """The trace once every span of it has arrived: both participants' settles included."""
+    spans = spans_of(read_spans(receiver.out), trace_id)
+    settled = {s["service"] for s in spans if s["name"] == SETTLE and s["kind"] == "SERVER"}
+    gateway = any(s["service"] == "gateway" for s in spans)
+    return spans if gateway and settled == {"stock", "payment"} else None
+
+
+def parent_of(span: dict, spans: list[dict]) -> dict:
+    parents = [s for s in spans if s["span_id"] == span["parent_span_id"]]
+    assert parents, f"the parent of {span['service']}: {span['name']} is not in the trace"
+    return parents[0]
+
+
+def ancestors(span: dict, spans: list[dict]) -> list[dict]:
+    chain = []
+    while span["parent_span_id"]:
+        span = parent_of(span, spans)
+        chain.append(span)
+    return chain
+
+
+def trace_of_txn(stack: Stack, txn_id: str) -> str:
+    """The trace id order's log line about the checkout names."""
+    lines = [r for r in log_records(stack, "order") if r.get("txn_id") == txn_id]
+    traced = [r["trace_id"] for r in lines if r.get("trace_id")]
+    assert traced, f"no log line of {txn_id} names a trace: {lines}"
+    return traced[0]
+
+
+def test_one_checkout_is_one_trace_from_the_gateway_to_both_participants(
+    traced_stack: Stack, traced_shop: Shop, receiver: TraceReceiver
+):
+    txn_id = paid_checkout(traced_shop)
+    trace_id = trace_of_txn(traced_stack, txn_id)
+    spans = wait_until(lambda: whole_trace(receiver, trace_id), "the whole trace", 60)
+    print("\n".join(timeline(spans)))
+
+    assert {s["service"] for s in spans} >= {"gateway", "order", "stock", "payment"}
+    (checkout,) = [s for s in spans if s["name"] == CHECKOUT_RPC and s["kind"] == "SERVER"]
+    # The gateway's span is the root, and order's Checkout its child.
+    gateway = parent_of(checkout, spans)
+    assert gateway["service"] == "gateway" and not gateway["parent_span_id"]
+    for peer in ("stock", "payment"):
+        for rpc in (RESERVE, SETTLE):
+            (served,) = [
+                s
+                for s in spans
+                if s["service"] == peer and s["name"] == rpc and s["kind"] == "SERVER"
+            ]
+            # The participant's span is the child of order's call to it, inside the checkout.
+            caller = parent_of(served, spans)
+            assert (caller["service"], caller["name"], caller["kind"]) == ("order", rpc, "CLIENT")
+            assert checkout in ancestors(served, spans)
+    batches = [s for s in spans if s["name"].endswith(" batch")]
+    assert batches and all(
+        [link["span_id"] for link in b["links"]] == [checkout["span_id"]] for b in batches
+    )
+
+
+def test_a_batched_call_links_every_checkout_it_served(
+    traced_stack: Stack, traced_shop: Shop, receiver: TraceReceiver
+):
+    def several_at_once() -> list[str]:
+        with ThreadPoolExecutor(16) as pool:
+            return list(pool.map(lambda _: paid_checkout(traced_shop), range(32)))
+
+    txn_ids = several_at_once()
+    traces = {trace_of_txn(traced_stack, txn_id) for txn_id in txn_ids}
+    assert len(traces) == len(txn_ids)  # one trace per checkout
+
+    def shared_batch() -> dict | None:
+        # Settle batches linger for company: checkouts at once share one (poll until sent).
+        spans = read_spans(receiver.out)
+        shared = [s for s in spans if s["name"] == "settle batch" and len(s["links"]) > 1]
+        return shared[0] if shared else None
+
+    batch = wait_until(shared_batch, "a settle batch of several checkouts", 60)
+    spans = read_spans(receiver.out)
+    checkouts = {
+        s["span_id"]: s for s in spans if s["name"] == CHECKOUT_RPC and s["kind"] == "SERVER"
+    }
+    for link in batch["links"]:
+        # Each link is a checkout's own span, in that checkout's trace.
+        linked = checkouts.get(link["span_id"])
+        assert linked is not None and linked["trace_id"] == link["trace_id"]
+        assert link["trace_id"] in traces
+    # The batch's span lives in the first checkout's trace, and its Settle calls below it.
+    assert batch["trace_id"] == batch["links"][0]["trace_id"]
+    calls = [s for s in spans if s["parent_span_id"] == batch["span_id"]]
+    assert {c["name"] for c in calls} == {SETTLE}
+
+
+def test_the_stacks_own_receiver_and_show_print_the_last_checkout(tmp_path: pathlib.Path):
+    # What `make up` with SHOP_TRACING=1 does: the stack starts shoptools.traces itself.
+    config = StackConfig.ephemeral(tmp_path, {"OTEL_BSP_SCHEDULE_DELAY": "100"})
+    config.otlp_collector = f"127.0.0.1:{free_ports(1)[0]}"
+    config.trace_receiver = True
+    stack = Stack(config)
+    try:
+        stack.start()
+        with httpx.Client(base_url=config.rest_url, timeout=30) as client:
+            paid_checkout(Shop(client))
+        traces = config.run_dir / "traces.jsonl"
+
+        def shown() -> str:
+            answer = subprocess.run(
+                [sys.executable, "-m", "shoptools.traces", "show", "--last-checkout"],
+                env={**os.environ, "SHOP_RUN_DIR": str(config.run_dir)},
+                capture_output=True,
+                text=True,
+            )
+            # Whole once the gateway's span (sent every few seconds) and both settles are in.
+            whole = "gateway: " in answer.stdout and answer.stdout.count("Settle [SERVER]") == 2
+            return answer.stdout if traces.exists() and whole else ""
+
+        printed = wait_until(shown, "show --last-checkout", 60)
+    finally:
+        stack.stop()
+    lines = printed.splitlines()
+    assert lines[0].startswith("trace ")
+    assert "gateway: " in lines[1] and "[SERVER]" in lines[1]
+    assert any(f"order: {CHECKOUT_RPC} [SERVER]" in line for line in lines)
