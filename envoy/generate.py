@@ -5,7 +5,8 @@
 
 The services, their routes and the transcoder's service list all come from the descriptor set
 (gen/shop/shop.protoset): a service `shop.<name>.v1.<Name>Service` becomes cluster `<name>`,
-and `--upstream <name>=host:port` says where it runs. Three listeners:
+and `--upstream <name>=host:port[,host:port...]` says where its replicas run (balanced round
+robin, health-checked, retried where safe: resilience.py). Three listeners:
 
 - REST (default 127.0.0.1:8000): the gRPC-JSON transcoder turns the public REST API into
   gRPC calls; after transcoding, routing matches the gRPC path `/<service>/`.
@@ -52,6 +53,7 @@ from gateway_limits import (
     rate_limit,
     seconds,
 )
+from resilience import health_checks, retry_policy
 from stats_listener import admin_cluster, stats_listener
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -91,7 +93,11 @@ def routes(methods: dict[str, str], timeout_s: float, stream_idle_s: float) -> d
     def route(path: str, cluster: str) -> dict:
         # (Re)initialising 100,000 rows may take longer than any other call.
         limit_s = bulk_s if path.rpartition("/")[2].startswith("BatchInit") else timeout_s
-        action = {"cluster": cluster, "timeout": seconds(limit_s)}
+        action = {
+            "cluster": cluster,
+            "timeout": seconds(limit_s),
+            "retry_policy": retry_policy(path),
+        }
         if limit_s > stream_idle_s:
             action["idle_timeout"] = seconds(limit_s)
         return {"match": {"path": path}, "route": action}
@@ -153,13 +159,16 @@ def listener(
     }
 
 
-def cluster(name: str, address: str, limits: Limits) -> dict:
+def cluster(name: str, addresses: str, limits: Limits) -> dict:
+    """One service: every replica of `addresses` ("host:port" or "host:port,host:port,...")."""
+    endpoints = [{"endpoint": {"address": socket_address(a)}} for a in addresses.split(",")]
     return {
         "name": name,
         "type": "STRICT_DNS",
         "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "1s",
         "circuit_breakers": circuit_breakers(limits),
+        "health_checks": health_checks(),
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
                 "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3."
@@ -169,7 +178,7 @@ def cluster(name: str, address: str, limits: Limits) -> dict:
         },
         "load_assignment": {
             "cluster_name": name,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": socket_address(address)}}]}],
+            "endpoints": [{"lb_endpoints": endpoints}],
         },
     }
 
@@ -229,8 +238,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--upstream",
         action="append",
         default=[],
-        metavar="NAME=HOST:PORT",
-        help="where a service runs (default: the local ports 50051..50053)",
+        metavar="NAME=HOST:PORT[,HOST:PORT...]",
+        help="where a service runs, every replica (default: the local ports 50051..50053)",
     )
     parser.add_argument("--rest-addr", default="127.0.0.1:8000")
     parser.add_argument("--grpc-addr", default="127.0.0.1:8081")
