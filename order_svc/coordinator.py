@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 
-from order_svc import checkout
+from order_svc import checkout, orphans
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Order
 from order_svc.peers import Peers
@@ -135,6 +135,9 @@ class CheckoutCoordinator:
             txn = await self._store.read(lambda repo: repo.get_txn(txn_id))
             if txn.decision is not None:
                 return txn
+            # issue 16: a dead owner's transaction need not wait for its lease (orphans.py).
+            if orphans.owner_known_dead(txn.lease_owner):
+                return await self._store.transact(partial(orphans.abort_orphan, txn_id=txn_id))
             if time.time() > txn.lease_until:
                 return await self._store.transact(
                     partial(checkout.presume_abort, txn_id=txn_id, now=time.time())
