@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit bench clean
+.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit bench chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -71,6 +71,10 @@ test-unit: $(STAMP) ## only the fast tests (rules and stores)
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--rate 500 --duration 20".
 bench: $(STAMP) ## checkout benchmark on a fresh local stack: build/bench/report.{json,png}
 	$(BIN)/python -m shopmesh.bench $(BENCH_ARGS)
+
+# CHAOS_ARGS passes options through, e.g. make chaos CHAOS_ARGS="--replicas 2 --duration 30".
+chaos: $(STAMP) ## checkout load under kills and pauses on a fresh supervised stack: build/chaos/
+	$(BIN)/python -m shopmesh.chaos $(CHAOS_ARGS)
 
 clean: ## remove the virtualenv, build output and local data
 	rm -rf $(VENV) build run data

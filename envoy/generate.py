@@ -51,9 +51,10 @@ from gateway_limits import (
     overload_manager,
     path_check,
     rate_limit,
+    refusal,
     seconds,
 )
-from resilience import health_checks, retry_policy
+from resilience import health_checks, outcome_unknown_reply, retried_after_reset, retry_policy
 from stats_listener import admin_cluster, stats_listener
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -108,6 +109,8 @@ def routes(methods: dict[str, str], timeout_s: float, stream_idle_s: float) -> d
             {
                 "name": "shop",
                 "domains": ["*"],
+                # x-envoy-attempt-count: outcome_unknown_reply tells a retried request by it.
+                "include_request_attempt_count": True,
                 "routes": [route(path, cluster) for path, cluster in methods.items()],
             }
         ],
@@ -199,7 +202,15 @@ def build_config(
     missing = sorted(set(services.values()) - set(upstreams))
     if missing:
         raise SystemExit(f"no --upstream for: {', '.join(missing)}")
-    route_config = routes(public_methods(descriptor_set), timeout_s, limits.stream_idle_timeout_s)
+    methods = public_methods(descriptor_set)
+    route_config = routes(methods, timeout_s, limits.stream_idle_timeout_s)
+    local_replies = {
+        **JSON_LOCAL_REPLIES,
+        "mappers": [
+            outcome_unknown_reply(retried_after_reset(list(methods)), refusal),
+            *JSON_LOCAL_REPLIES["mappers"],
+        ],
+    }
     rest_filters = [
         *rate_limit(limits),
         path_check(),
@@ -214,7 +225,7 @@ def build_config(
             rest_addr,
             route_config,
             rest_filters,
-            {**hcm, "local_reply_config": JSON_LOCAL_REPLIES},
+            {**hcm, "local_reply_config": local_replies},
         ),
         listener("grpc", grpc_addr, route_config, grpc_filters, hcm),
     ]

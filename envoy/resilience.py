@@ -14,9 +14,9 @@ MAYBE_PROCESSED = ["reset", "unavailable"]
 # Methods that may run twice: reads, and the per-order idempotent checkout.
 READ_PREFIXES = ("Find", "Get")
 IDEMPOTENT_METHODS = {"Checkout"}
-# With jittered backoff, five retries span about 1.5 s (at most 3.5 s): a restarting process
+# With jittered backoff, eight retries span about 2.7 s (at most 5.5 s): a restarting process
 # serves again within that.
-NUM_RETRIES = 5
+NUM_RETRIES = 8
 BACKOFF = {"base_interval": "0.1s", "max_interval": "1s"}
 
 
@@ -59,3 +59,41 @@ def health_checks() -> list[dict]:
             "grpc_health_check": {},
         }
     ]
+
+
+def outcome_unknown_reply(paths: list[str], refusal) -> dict:
+    """A local reply mapper for a method retried after a reset (checkout) whose retries found
+    no service: an earlier attempt may have been processed, so this is not the "nothing was
+    changed" of DEPENDENCY_UNAVAILABLE but 503, outcome unknown (retrying answers it). The
+    router counts attempts in x-envoy-attempt-count (the virtual host's
+    include_request_attempt_count)."""
+    never_reached = {"or_filter": {"filters": [_flag("UF"), _flag("UH")]}}
+    retried = _header("x-envoy-attempt-count", {"exact": "1"}, invert=True)
+    methods = {"or_filter": {"filters": [_header(":path", {"exact": p}) for p in paths]}}
+    if len(paths) == 1:
+        methods = _header(":path", {"exact": paths[0]})
+    return {
+        "filter": {"and_filter": {"filters": [never_reached, retried, methods]}},
+        "status_code": 503,
+        "body_format_override": refusal(
+            "OUTCOME_UNKNOWN",
+            "%UPSTREAM_CLUSTER% went away during the request and is unreachable; an earlier"
+            " attempt may have been processed: retry, the answer will say",
+        ),
+    }
+
+
+def _flag(flag: str) -> dict:
+    return {"response_flag_filter": {"flags": [flag]}}
+
+
+def _header(name: str, match: dict, invert: bool = False) -> dict:
+    matcher = {"name": name, "string_match": match}
+    if invert:
+        matcher["invert_match"] = True
+    return {"header_filter": {"header": matcher}}
+
+
+def retried_after_reset(paths) -> list[str]:
+    """The writes among `paths` that are retried after a reset (reads change nothing)."""
+    return [p for p in paths if p.rpartition("/")[2] in IDEMPOTENT_METHODS]
