@@ -54,7 +54,7 @@ from gateway_limits import (
     refusal,
     seconds,
 )
-from resilience import health_checks, outcome_unknown_reply, retried_after_reset, retry_policy
+from resilience import health_checks, outcome_unknown_replies, retried_after_reset, retry_policy
 from stats_listener import admin_cluster, stats_listener
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -207,7 +207,7 @@ def build_config(
     local_replies = {
         **JSON_LOCAL_REPLIES,
         "mappers": [
-            outcome_unknown_reply(retried_after_reset(list(methods)), refusal),
+            *outcome_unknown_replies(retried_after_reset(list(methods)), refusal),
             *JSON_LOCAL_REPLIES["mappers"],
         ],
     }

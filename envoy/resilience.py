@@ -61,26 +61,31 @@ def health_checks() -> list[dict]:
     ]
 
 
-def outcome_unknown_reply(paths: list[str], refusal) -> dict:
-    """A local reply mapper for a method retried after a reset (checkout) whose retries found
-    no service: an earlier attempt may have been processed, so this is not the "nothing was
-    changed" of DEPENDENCY_UNAVAILABLE but 503, outcome unknown (retrying answers it). The
-    router counts attempts in x-envoy-attempt-count (the virtual host's
-    include_request_attempt_count)."""
-    never_reached = {"or_filter": {"filters": [_flag("UF"), _flag("UH")]}}
+def outcome_unknown_replies(paths: list[str], refusal) -> list[dict]:
+    """Local reply mappers (ahead of the others) for requests that may have been processed:
+    not the "nothing was changed" of DEPENDENCY_UNAVAILABLE or GATEWAY_OVERLOADED but 503,
+    outcome unknown; retrying a checkout answers it. Two cases: the service reset the request
+    (flag UR, also set when a retry would have overflowed), and a checkout retried after a
+    reset whose retries then found no service (an attempt count above 1: the router counts
+    attempts in x-envoy-attempt-count, see the virtual host's include_request_attempt_count).
+    """
+    body = refusal(
+        "OUTCOME_UNKNOWN",
+        "%UPSTREAM_CLUSTER% went away during the request; it may have been processed:"
+        " retry, the answer will say",
+    )
+    not_reached = {"or_filter": {"filters": [_flag("UF"), _flag("UH"), _flag("UO")]}}
     retried = _header("x-envoy-attempt-count", {"exact": "1"}, invert=True)
-    methods = {"or_filter": {"filters": [_header(":path", {"exact": p}) for p in paths]}}
-    if len(paths) == 1:
-        methods = _header(":path", {"exact": paths[0]})
-    return {
-        "filter": {"and_filter": {"filters": [never_reached, retried, methods]}},
-        "status_code": 503,
-        "body_format_override": refusal(
-            "OUTCOME_UNKNOWN",
-            "%UPSTREAM_CLUSTER% went away during the request and is unreachable; an earlier"
-            " attempt may have been processed: retry, the answer will say",
-        ),
-    }
+    methods = [_header(":path", {"exact": p}) for p in paths]
+    method = methods[0] if len(methods) == 1 else {"or_filter": {"filters": methods}}
+    return [
+        {"filter": _flag("UR"), "status_code": 503, "body_format_override": body},
+        {
+            "filter": {"and_filter": {"filters": [not_reached, retried, method]}},
+            "status_code": 503,
+            "body_format_override": body,
+        },
+    ]
 
 
 def _flag(flag: str) -> dict:

@@ -1,12 +1,14 @@
 """The chaos run from start to end: stack, data, load under the nemesis, checks, report."""
 
 import contextlib
+import math
 import pathlib
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 
 from shopmesh.bench import consistency
@@ -21,21 +23,22 @@ from shopmesh.supervisor import SupervisorThread
 
 
 @contextlib.contextmanager
-def supervised_stack(settings: Settings) -> Iterator[tuple[Stack, SupervisorThread]]:
+def supervised_stack(settings: Settings) -> Iterator[tuple[Stack, SupervisorThread, list[bool]]]:
+    """A fresh stack under a supervisor; its directory is removed afterwards unless the
+    caller sets the yielded flag's [0] to True (a failed run keeps its logs)."""
     base = pathlib.Path(tempfile.mkdtemp(prefix="shopmesh-chaos-"))
     replicas = dict.fromkeys(SERVICES, settings.replicas)
     stack = Stack(StackConfig.ephemeral(base, replicas=replicas))
     print(f"starting the local stack in {base} ({settings.replicas} of each service)", flush=True)
-    kept = True
+    keep = [True]
     try:
         stack.start()
         watcher = SupervisorThread(stack)
         with watcher:
-            yield stack, watcher
-        kept = watcher.gave_up is not None
+            yield stack, watcher, keep
     finally:
         stack.stop()
-        if kept:
+        if keep[0]:
             print(f"the stack's logs are kept in {stack.config.run_dir}", flush=True)
         else:
             shutil.rmtree(base, ignore_errors=True)
@@ -91,13 +94,41 @@ def audit(stack: Stack) -> dict:
     return {"exit_code": done.returncode, "passed": done.returncode == 0, "output": lines[-15:]}
 
 
-def wait_outboxes_drained(stack: Stack, seconds: float = 5.0) -> None:
-    """The relays publish within a fraction of a second; give them a moment before auditing."""
-    time.sleep(seconds)
+SETTLED_GAUGES = ("shop_reservations_held", "shop_outbox_backlog")
+
+
+def unsettled(stack: Stack) -> dict[str, float]:
+    """Reservations still held and events not yet published, per service (from the metrics,
+    which read the stores)."""
+    found = {}
+    for name in SERVICES:
+        address = stack.config.replica_metrics_addrs[name][0]
+        try:
+            with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+        except OSError:
+            found[name] = math.inf  # restarting: ask again
+            continue
+        found[name] = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(SETTLED_GAUGES)
+        )
+    return {name: left for name, left in found.items() if left}
+
+
+def wait_settled(stack: Stack, limit_s: float = 120.0) -> dict[str, float]:
+    """Recovery finishes what the faults interrupted (holds released or committed, outboxes
+    relayed): the auditor judges the stream after that. Returns what is left at the limit."""
+    deadline = time.monotonic() + limit_s
+    while (left := unsettled(stack)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    print(f"settled: {left or 'nothing held, every outbox relayed'}", flush=True)
+    return left
 
 
 def run(settings: Settings) -> int:
-    with supervised_stack(settings) as (stack, watcher):
+    with supervised_stack(settings) as (stack, watcher, keep):
         url = stack.config.rest_url
         initialise(url, settings)
         spec = checkout_load(url, settings)
@@ -111,11 +142,14 @@ def run(settings: Settings) -> int:
         with Nemesis(stack, faults, start_at):
             load = drive(spec, 1, settings.warmup, "chaos")
         check = run_async(consistency.check(url, load.samples, settings.stock, settings.credit))
-        wait_outboxes_drained(stack)
+        left = wait_settled(stack)
         verdict = audit(stack)
         restarts = watcher.supervisor.history
         result = report.build(settings, load, faults, restarts, check, verdict, start_at)
+        result["unsettled_at_the_end"] = left
         result["supervisor_gave_up"] = str(watcher.gave_up) if watcher.gave_up else None
+        result["passed"] = result["passed"] and watcher.gave_up is None and not left
+        keep[0] = not result["passed"]
     report.write(result, settings.out)
     report.print_summary(result, settings.out)
     return 0 if result["passed"] else 1
