@@ -196,6 +196,9 @@ class Stack:
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
         self.published = False
+        # When the local broker (re)started (time.time()): it keeps its stream in memory, so
+        # each start begins an empty one (stack.json tells the auditor).
+        self.broker_starts: list[float] = []
         self.envoy_config = config.run_dir / "envoy.yaml"
         if config.kafka_port:
             config.env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{config.kafka_port}"
@@ -327,6 +330,7 @@ class Stack:
 
     def start_broker(self) -> None:
         self.processes["kafka"] = start_broker(self.config.kafka_port, self.log_path("kafka"))
+        self.broker_starts.append(time.time())
         self.publish()
 
     def start(self) -> None:
@@ -393,6 +397,7 @@ class Stack:
             self._spawn_envoy()
         elif name == "kafka":
             self.processes["kafka"] = spawn_broker(self.config.kafka_port, self.log_path("kafka"))
+            self.broker_starts.append(time.time())
             self.publish()
         elif split_name(name)[0] in SERVICES:
             self.start_service(name)

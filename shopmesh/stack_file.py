@@ -3,7 +3,9 @@ tools that work on a stack they did not start (the auditor finds the local broke
 chaos command its processes). Written once the stack is up, rewritten after every restart,
 removed when the stack stops.
 
-    {"kafka_bootstrap_servers": "127.0.0.1:9092", "rest_url": "http://127.0.0.1:8000",
+    {"kafka_bootstrap_servers": "127.0.0.1:9092",
+     "kafka_local_broker": {"storage": "memory", "started_at": [1764625000.1, ...]},
+     "rest_url": "http://127.0.0.1:8000",
      "grpc_gateway": "127.0.0.1:8081", "envoy_admin": "127.0.0.1:9901",
      "services": {"stock": ["127.0.0.1:50051", ...], ...},
      "metrics": {"stock": ["127.0.0.1:9101", ...], ...},
@@ -32,6 +34,13 @@ def describe(stack) -> dict:
     env = {**os.environ, **config.env}
     return {
         "kafka_bootstrap_servers": env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
+        # The local broker keeps its stream in memory: each (re)start begins an empty one, so
+        # an audit covers only what came after the last of these (README, "Events").
+        "kafka_local_broker": (
+            {"storage": "memory", "started_at": list(stack.broker_starts)}
+            if config.kafka_port
+            else None
+        ),
         "rest_url": config.rest_url,
         "grpc_gateway": config.grpc_addr,
         "envoy_admin": config.admin_addr,

@@ -166,9 +166,8 @@ def print_summary(result: dict, out: pathlib.Path) -> None:
         f" ({check['orders_paid']} orders paid, {check['violations']} violations)"
     )
     verdict = result["auditor"]
-    print(
-        f"auditor: {'passed' if verdict['passed'] else 'FAILED'}: "
-        + " / ".join(verdict["output"][-3:])
-    )
+    said = "passed" if verdict["passed"] else "FAILED"
+    said = said if verdict.get("judged", True) else "not judged"
+    print(f"auditor: {said}: " + " / ".join(verdict["output"][-3:]))
     print(f"report: {out / 'report.json'}, {out / 'report.png'}")
     print("PASSED" if result["passed"] else "FAILED: " + "; ".join(result["problems"]))
