@@ -1,6 +1,7 @@
 """Keeps a local stack running: any process of it that exits without being asked to (a service
 replica, Envoy, the local broker) is started again, with backoff, and one line says so once it
-serves again. A process that keeps dying (SHOP_MAX_RESTARTS restarts within
+serves again (a service process from a warm spare, shopmesh.standby, started beforehand and
+waiting). A process that keeps dying (SHOP_MAX_RESTARTS restarts within
 SHOP_RESTART_WINDOW_S, default 5 in 60 s) is a crash loop: the supervisor gives up with the tail
 of that process's log, and the caller stops everything.
 
@@ -80,6 +81,12 @@ class Supervisor:
         )
         self._due: dict[str, tuple[float, Restart]] = {}  # exited, to be spawned at
         self._starting: dict[str, Restart] = {}  # spawned, not serving yet
+        # Warm spares (shopmesh.standby) make a service's restart a matter of opening its
+        # store and binding its port: SHOP_WARM_SPARES=0 turns them off.
+        self.warm_spares = env_int("SHOP_WARM_SPARES", 1) > 0
+        if self.warm_spares:
+            for name in stack.config.service_processes:
+                stack.prepare_spare(name)
 
     def check(self) -> None:
         """One pass: notice exits, start what is due, report what serves again. Raises
@@ -99,6 +106,8 @@ class Supervisor:
                 del self._starting[name]
                 restart.serving_at = self.clock()
                 self._report(restart)
+                if self.warm_spares:  # only now: a spare's start would slow the restart
+                    self.stack.prepare_spare(name)
 
     def _exited(self, name: str, code: int, now: float) -> None:
         restart = Restart(name, code, now)
