@@ -69,6 +69,7 @@ class Supervisor:
         window_s: float | None = None,
         say: Callable[[str], None] = lambda line: print(line, flush=True),
         clock: Callable[[], float] = time.monotonic,
+        warm_spares: bool | None = None,
     ) -> None:
         self.stack = stack
         self.max_restarts = max_restarts or env_int("SHOP_MAX_RESTARTS", 5)
@@ -83,7 +84,9 @@ class Supervisor:
         self._starting: dict[str, Restart] = {}  # spawned, not serving yet
         # Warm spares (shopmesh.standby) make a service's restart a matter of opening its
         # store and binding its port: SHOP_WARM_SPARES=0 turns them off.
-        self.warm_spares = env_int("SHOP_WARM_SPARES", 1) > 0
+        if warm_spares is None:
+            warm_spares = env_int("SHOP_WARM_SPARES", 1) > 0
+        self.warm_spares = warm_spares
         if self.warm_spares:
             for name in stack.config.service_processes:
                 stack.prepare_spare(name)
