@@ -85,7 +85,10 @@ class CheckoutCoordinator:
         if begun.txn is None and begun.in_progress is None:
             return begun.order
         if begun.in_progress is not None:
-            return self._answer(await self._await_decision(begun.in_progress))
+            found = await self._await_decision(begun.in_progress)
+            if orphans.check_out_anew(found):  # issue 16: its coordinator died undecided
+                return await self._checkout(order_id)
+            return self._answer(found)
         txn = begun.txn
         refusal = await self._reserve(txn)
         faults.crash_point("checkout.before_decision")

@@ -6,8 +6,9 @@ for sure that the owner is gone when no process has that pid any more; then a cl
 the checkout gets its answer at once instead of after the lease (RECOVERY_LEASE_S, 10 s by
 default). An undecided transaction of a dead owner is aborted: nothing can decide it any more,
 and the decision in the log is written once, so even an owner wrongly thought dead would only
-read that abort back. Across hosts (Kubernetes pods) nothing is known and the lease applies, as
-it also does when the pid was reused: both err on the side of waiting.
+read that abort back. The retry then checks out afresh (`check_out_anew`). Across hosts
+(Kubernetes pods) nothing is known and the lease applies, as it also does when the pid was
+reused: both err on the side of waiting.
 """
 
 import os
@@ -18,6 +19,7 @@ from order_svc.checkout import Checkouts, CheckoutTxn, Decision
 from shopmesh.errors import Aborted, error_to_dict
 
 HOST = socket.gethostname()
+LOST = "lost"
 
 
 def owner_known_dead(owner: str) -> bool:
@@ -44,8 +46,18 @@ def abort_orphan(repo: Checkouts, txn_id: str) -> CheckoutTxn:
         "CHECKOUT_TIMED_OUT",
         f"the checkout of order {txn.order_id!r} lost its coordinator; nothing was taken",
         order_id=txn.order_id,
+        coordinator=LOST,
     )
     txn = checkout.decide(repo, txn_id, Decision.ABORT, error_to_dict(refusal))
     txn.lease_until = 0.0
     repo.put_txn(txn)
     return txn
+
+
+def check_out_anew(txn: CheckoutTxn) -> bool:
+    """The transaction a repeated checkout found was aborted because its coordinator died
+    before deciding: nothing was taken and the order is unlocked, so the repeat checks out
+    afresh instead of answering that abort (the client asked to pay, and no decision stood in
+    the way)."""
+    refusal = txn.refusal or {}
+    return txn.decision is Decision.ABORT and refusal.get("metadata", {}).get("coordinator") == LOST
