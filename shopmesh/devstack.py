@@ -34,6 +34,7 @@ from shopmesh.replicas import grpc_target, replica_counts, replica_name, shifted
 from shopmesh.settings import DEFAULT_METRICS_PORTS, env_str
 from shopmesh.spanner_emulator import start_emulator
 from shopmesh.stack_file import probe_ready, stack_file, write_stack_file
+from shopmesh.standby import Spares
 from shopmesh.supervisor import CrashLoop, Supervisor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -200,7 +201,7 @@ class Stack:
         # each start begins an empty one (stack.json tells the auditor).
         self.broker_starts: list[float] = []
         # Warm spares of the service processes (shopmesh.standby), once the supervisor asks.
-        self.spares: dict[str, subprocess.Popen] = {}
+        self.spares = Spares(self)
         self.envoy_config = config.run_dir / "envoy.yaml"
         if config.kafka_port:
             config.env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{config.kafka_port}"
@@ -386,7 +387,7 @@ class Stack:
             self.stop_process(name)
         for name in list(self.processes):  # anything started by hand under another name
             self.stop_process(name)
-        self._stop_spares()
+        self.spares.stop()
 
     def publish(self) -> None:
         """Write run/stack.json (where everything listens, which pid runs what) once the
@@ -403,51 +404,10 @@ class Stack:
             self.broker_starts.append(time.time())
             self.publish()
         elif split_name(name)[0] in SERVICES:
-            if not self._activate_spare(name):
+            if not self.spares.activate(name):
                 self.start_service(name)
         else:
             raise ValueError(f"{name} cannot be restarted")
-
-    def prepare_spare(self, name: str) -> None:
-        """Start a warm spare for a service process: imported and waiting (shopmesh.standby)."""
-        old = self.spares.get(name)
-        if split_name(name)[0] not in SERVICES or (old is not None and old.poll() is None):
-            return
-        self.config.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path(name), "ab") as log:
-            self.spares[name] = subprocess.Popen(
-                [sys.executable, "-m", "shopmesh.standby", split_name(name)[0]],
-                env=self.service_env(name),
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-            )
-
-    def _activate_spare(self, name: str) -> bool:
-        spare = self.spares.pop(name, None)
-        if spare is None or spare.poll() is not None:
-            return False
-        try:
-            spare.stdin.write(b"serve\n")
-            spare.stdin.flush()
-        except OSError:
-            return False
-        self.processes[name] = spare
-        self.publish()
-        return True
-
-    def _stop_spares(self) -> None:
-        for spare in self.spares.values():
-            with contextlib.suppress(OSError):
-                spare.stdin.close()  # a spare exits when its stdin closes
-        for spare in self.spares.values():
-            try:
-                spare.wait(5)
-            except subprocess.TimeoutExpired:
-                spare.kill()
-                spare.wait()
-        self.spares.clear()
 
     def ready(self, name: str) -> bool:
         """One quick look: is the process serving (SERVING, Envoy ready, broker accepting)?"""

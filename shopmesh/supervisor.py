@@ -89,7 +89,7 @@ class Supervisor:
         self.warm_spares = warm_spares
         if self.warm_spares:
             for name in stack.config.service_processes:
-                stack.prepare_spare(name)
+                stack.spares.prepare(name)
 
     def check(self) -> None:
         """One pass: notice exits, start what is due, report what serves again. Raises
@@ -110,7 +110,7 @@ class Supervisor:
                 restart.serving_at = self.clock()
                 self._report(restart)
                 if self.warm_spares:  # only now: a spare's start would slow the restart
-                    self.stack.prepare_spare(name)
+                    self.stack.spares.prepare(name)
 
     def _exited(self, name: str, code: int, now: float) -> None:
         restart = Restart(name, code, now)
@@ -160,6 +160,7 @@ class SupervisorThread:
     def __init__(self, stack, **options) -> None:
         self.supervisor = Supervisor(stack, **options)
         self.gave_up: CrashLoop | None = None
+        self.error: Exception | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
 
@@ -170,6 +171,9 @@ class SupervisorThread:
             self.gave_up = loop
             self.supervisor.say(f"supervisor: {loop}")
             self.supervisor.stack.stop()
+        except Exception as error:  # a bug here must not pass for a quiet stack
+            self.error = error
+            raise
 
     def __enter__(self) -> Supervisor:
         self._thread.start()
@@ -178,3 +182,5 @@ class SupervisorThread:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        if self.error is not None:
+            raise RuntimeError("the supervisor failed") from self.error
