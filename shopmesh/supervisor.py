@@ -95,6 +95,8 @@ class Supervisor:
         """One pass: notice exits, start what is due, report what serves again. Raises
         CrashLoop when a process keeps dying."""
         now = self.clock()
+        if self.warm_spares:
+            self.stack.spares.tick()
         for name, process in list(self.stack.processes.items()):
             if name not in self._due and process.poll() is not None:
                 self._exited(name, process.returncode, now)
