@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE fmt typecheck breaking monitoring-config
+.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE fmt typecheck breaking monitoring-config chaos
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -118,6 +118,10 @@ image: ## build the shop's container image (IMAGE=shopmesh:dev; BASE_IMAGE=local
 image-test: $(STAMP) ## build the image, run the shop from it and from the dev overlay's pods
 	$(BIN)/python scripts/container_image.py test
 # --- end of container image ---------------------------------------------------------------
+
+# CHAOS_ARGS passes options through, e.g. make chaos CHAOS_ARGS="--replicas 2 --duration 30".
+chaos: $(STAMP) ## checkout load under kills and pauses on a fresh supervised stack: build/chaos/
+	$(BIN)/python -m shoptools.chaos $(CHAOS_ARGS)
 
 clean: ## remove the virtualenv, build output and local data
 	rm -rf $(VENV) .venv-* build run data

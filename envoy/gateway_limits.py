@@ -210,6 +210,9 @@ def circuit_breakers(limits: Limits) -> dict:
                 "priority": "DEFAULT",
                 "max_requests": limits.max_in_flight,
                 "max_pending_requests": limits.max_in_flight,
+                # Retries in flight: Envoy's default of 3 would refuse the retries of a
+                # restarting service's requests (issue 16; envoy/resilience.py).
+                "max_retries": limits.max_in_flight,
             }
         ]
     }

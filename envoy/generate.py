@@ -5,7 +5,8 @@
 
 The services, their routes and the transcoder's service list all come from the descriptor set
 (gen/shop/shop.protoset): a service `shop.<name>.v1.<Name>Service` becomes cluster `<name>`,
-and `--upstream <name>=host:port` says where it runs. Three listeners:
+and `--upstream <name>=host:port[,host:port...]` says where its replicas run (balanced round
+robin, health-checked, retried where safe: resilience.py). Three listeners:
 
 - REST (default 127.0.0.1:8000): the gRPC-JSON transcoder turns the public REST API into
   gRPC calls; after transcoding, routing matches the gRPC path `/<service>/`.
@@ -51,8 +52,10 @@ from gateway_limits import (
     overload_manager,
     path_check,
     rate_limit,
+    refusal,
     seconds,
 )
+from resilience import health_checks, outcome_unknown_replies, retried_after_reset, retry_policy
 from stats_listener import admin_cluster, stats_listener
 from tracing import collector_cluster, tracing
 
@@ -93,7 +96,11 @@ def routes(methods: dict[str, str], timeout_s: float, stream_idle_s: float) -> d
     def route(path: str, cluster: str) -> dict:
         # (Re)initialising 100,000 rows may take longer than any other call.
         limit_s = bulk_s if path.rpartition("/")[2].startswith("BatchInit") else timeout_s
-        action = {"cluster": cluster, "timeout": seconds(limit_s)}
+        action = {
+            "cluster": cluster,
+            "timeout": seconds(limit_s),
+            "retry_policy": retry_policy(path),
+        }
         if limit_s > stream_idle_s:
             action["idle_timeout"] = seconds(limit_s)
         return {"match": {"path": path}, "route": action}
@@ -104,6 +111,8 @@ def routes(methods: dict[str, str], timeout_s: float, stream_idle_s: float) -> d
             {
                 "name": "shop",
                 "domains": ["*"],
+                # x-envoy-attempt-count: outcome_unknown_reply tells a retried request by it.
+                "include_request_attempt_count": True,
                 "routes": [route(path, cluster) for path, cluster in methods.items()],
             }
         ],
@@ -155,13 +164,16 @@ def listener(
     }
 
 
-def cluster(name: str, address: str, limits: Limits) -> dict:
+def cluster(name: str, addresses: str, limits: Limits) -> dict:
+    """One service: every replica of `addresses` ("host:port" or "host:port,host:port,...")."""
+    endpoints = [{"endpoint": {"address": socket_address(a)}} for a in addresses.split(",")]
     return {
         "name": name,
         "type": "STRICT_DNS",
         "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "1s",
         "circuit_breakers": circuit_breakers(limits),
+        "health_checks": health_checks(),
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
                 "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3."
@@ -171,7 +183,7 @@ def cluster(name: str, address: str, limits: Limits) -> dict:
         },
         "load_assignment": {
             "cluster_name": name,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": socket_address(address)}}]}],
+            "endpoints": [{"lb_endpoints": endpoints}],
         },
     }
 
@@ -193,7 +205,15 @@ def build_config(
     missing = sorted(set(services.values()) - set(upstreams))
     if missing:
         raise SystemExit(f"no --upstream for: {', '.join(missing)}")
-    route_config = routes(public_methods(descriptor_set), timeout_s, limits.stream_idle_timeout_s)
+    methods = public_methods(descriptor_set)
+    route_config = routes(methods, timeout_s, limits.stream_idle_timeout_s)
+    local_replies = {
+        **JSON_LOCAL_REPLIES,
+        "mappers": [
+            *outcome_unknown_replies(retried_after_reset(list(methods)), refusal),
+            *JSON_LOCAL_REPLIES["mappers"],
+        ],
+    }
     rest_filters = [
         *rate_limit(limits),
         path_check(),
@@ -208,7 +228,7 @@ def build_config(
             rest_addr,
             route_config,
             rest_filters,
-            {**hcm, "local_reply_config": JSON_LOCAL_REPLIES},
+            {**hcm, "local_reply_config": local_replies},
         ),
         listener("grpc", grpc_addr, route_config, grpc_filters, hcm),
     ]
@@ -234,8 +254,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--upstream",
         action="append",
         default=[],
-        metavar="NAME=HOST:PORT",
-        help="where a service runs (default: the local ports 50051..50053)",
+        metavar="NAME=HOST:PORT[,HOST:PORT...]",
+        help="where a service runs, every replica (default: the local ports 50051..50053)",
     )
     parser.add_argument("--rest-addr", default="127.0.0.1:8000")
     parser.add_argument("--grpc-addr", default="127.0.0.1:8081")

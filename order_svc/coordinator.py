@@ -21,7 +21,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from order_svc import checkout
+from order_svc import checkout, orphans
 from order_svc.checkout import (
     AlreadyPaid,
     Checkouts,
@@ -103,7 +103,10 @@ class CheckoutCoordinator:
             case AlreadyPaid(order):
                 return Paid(order.order_id, order.total_cost, order.checkout_txn or "")
             case UnderWay(txn_id):
-                return self._answer(await self._await_decision(txn_id))
+                found = await self._await_decision(txn_id)
+                if orphans.check_out_anew(found):  # its coordinator died undecided
+                    return await self._checkout(order_id)
+                return self._answer(found)
             case Started(txn):
                 return self._answer(await self._run(txn))
         raise AssertionError(f"begin answered {begun!r}")
@@ -176,7 +179,10 @@ class CheckoutCoordinator:
         cancels go out again from here (they are idempotent, and batched with others)."""
         while True:
             txn = await self._store.read(partial(checkout.existing, txn_id=txn_id))
-            if txn.decision is None and self._clock() > txn.lease_until:
+            if txn.decision is None and orphans.owner_known_dead(txn.lease_owner):
+                # A dead owner's transaction need not wait for its lease (orphans.py).
+                txn = await self._store.transact(partial(orphans.abort_orphan, txn_id=txn_id))
+            elif txn.decision is None and self._clock() > txn.lease_until:
                 txn = await self._store.transact(
                     partial(checkout.presume_abort, txn_id=txn_id, now=self._clock())
                 )

@@ -27,11 +27,15 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from shopmesh.settings import env_str
+from shopmesh.env import env_str
 from shopmesh.telemetry.metrics import OFF as METRICS_OFF
 from shopmesh.telemetry.metrics import parse_addr
-from shoptools.local_broker import start_broker
+from shoptools.local_broker import spawn_broker, start_broker
+from shoptools.replicas import grpc_target, replica_counts, replica_name, shifted, split_name
 from shoptools.spanner_emulator import start_emulator
+from shoptools.stack_file import probe_ready, stack_file, write_stack_file
+from shoptools.standby import Spares
+from shoptools.supervisor import CrashLoop, Supervisor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SERVICES = ("stock", "payment", "order")
@@ -64,10 +68,26 @@ class StackConfig:
     # Start shoptools.traces there (run/traces.jsonl); else the collector is someone else's.
     trace_receiver: bool = False
     # --- end of traces ---
+    # Every process of each service (shoptools.replicas): where each listens and serves its
+    # metrics, the first being service_addrs' and metrics_addrs'. Unset: one process each.
+    replica_addrs: dict[str, list[str]] = field(default_factory=dict)
+    replica_metrics_addrs: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, address in self.service_addrs.items():
+            self.replica_addrs.setdefault(name, [address])
+            self.replica_metrics_addrs.setdefault(name, [self.metrics_addrs.get(name, "off")])
+
+    def process_names(self, service: str) -> list[str]:
+        return [replica_name(service, i) for i in range(len(self.replica_addrs[service]))]
+
+    @property
+    def service_processes(self) -> list[str]:
+        return [process for name in SERVICES for process in self.process_names(name)]
 
     @classmethod
     def from_env(cls) -> "StackConfig":
-        return cls(
+        config = cls(
             rest_addr=env_str("GATEWAY_ADDR", "127.0.0.1:8000"),
             grpc_addr=env_str("GATEWAY_GRPC_ADDR", "127.0.0.1:8081"),
             admin_addr=env_str("ENVOY_ADMIN_ADDR", "127.0.0.1:9901"),
@@ -96,12 +116,24 @@ class StackConfig:
             ),
             **tracing_from_env(),
         )
+        for name, count in replica_counts(SERVICES).items():
+            first, metrics = config.service_addrs[name], config.metrics_addrs[name]
+            config.replica_addrs[name] = [shifted(first, i) for i in range(count)]
+            config.replica_metrics_addrs[name] = [shifted(metrics, i) for i in range(count)]
+        return config
 
     @classmethod
-    def ephemeral(cls, base: pathlib.Path, env: dict[str, str] | None = None) -> "StackConfig":
-        """Free loopback ports and directories under `base`: for tests."""
-        ports = free_ports(11)
-        return cls(
+    def ephemeral(
+        cls,
+        base: pathlib.Path,
+        env: dict[str, str] | None = None,
+        replicas: dict[str, int] | None = None,
+    ) -> "StackConfig":
+        """Free loopback ports and directories under `base`: for tests. `replicas`: how many
+        processes of a service (default one each)."""
+        counts = {name: (replicas or {}).get(name, 1) for name in SERVICES}
+        ports = free_ports(11 + 2 * sum(count - 1 for count in counts.values()))
+        config = cls(
             rest_addr=f"127.0.0.1:{ports[0]}",
             grpc_addr=f"127.0.0.1:{ports[1]}",
             admin_addr=f"127.0.0.1:{ports[2]}",
@@ -117,6 +149,14 @@ class StackConfig:
             env=env or {},
             kafka_port=ports[6],
         )
+        more = iter(ports[11:])
+        for name, count in counts.items():
+            extra = [
+                (f"127.0.0.1:{next(more)}", f"127.0.0.1:{next(more)}") for _ in range(1, count)
+            ]
+            config.replica_addrs[name] += [listen for listen, _ in extra]
+            config.replica_metrics_addrs[name] += [metrics for _, metrics in extra]
+        return config
 
     @property
     def rest_url(self) -> str:
@@ -175,6 +215,12 @@ class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
+        self.published = False
+        # When the local broker (re)started (time.time()): it keeps its stream in memory, so
+        # each start begins an empty one (stack.json tells the auditor).
+        self.broker_starts: list[float] = []
+        # Warm spares of the service processes (shoptools.standby), once the supervisor asks.
+        self.spares = Spares(self)
         self.envoy_config = config.run_dir / "envoy.yaml"
         if config.kafka_port:
             config.env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{config.kafka_port}"
@@ -194,17 +240,25 @@ class Stack:
     def _env(self) -> dict[str, str]:
         return {**os.environ, **self.config.env}
 
+    def listen_addr(self, process: str) -> str:
+        service, index = split_name(process)
+        return self.config.replica_addrs[service][index]
+
     def service_env(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of one service process (`stock`, or a replica such as `stock-2`):
+        its own listen and metrics addresses, and every replica of its peers."""
+        service, index = split_name(name)
         env = {**self._env(), **(extra or {})}
+        replicas = self.config.replica_addrs
         env.update(
-            LISTEN_ADDR=self.config.service_addrs[name],
+            LISTEN_ADDR=replicas[service][index],
             SHOP_DATA_DIR=str(self.config.data_dir),
-            STOCK_SERVICE_ADDR=self.config.service_addrs["stock"],
-            PAYMENT_SERVICE_ADDR=self.config.service_addrs["payment"],
-            ORDER_SERVICE_ADDR=self.config.service_addrs["order"],
+            STOCK_SERVICE_ADDR=grpc_target(replicas["stock"]),
+            PAYMENT_SERVICE_ADDR=grpc_target(replicas["payment"]),
+            ORDER_SERVICE_ADDR=grpc_target(replicas["order"]),
         )
-        if name in self.config.metrics_addrs:
-            env["METRICS_ADDR"] = self.config.metrics_addrs[name]
+        if service in self.config.metrics_addrs:
+            env["METRICS_ADDR"] = self.config.replica_metrics_addrs[service][index]
         return env
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
@@ -213,14 +267,15 @@ class Stack:
             self.processes[name] = subprocess.Popen(
                 argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
             )
+        self.publish()
 
     def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
-        argv = [sys.executable, "-m", f"{name}_svc"]
+        argv = [sys.executable, "-m", f"{split_name(name)[0]}_svc"]
         self._spawn(name, argv, self.service_env(name, extra_env))
 
     def wait_serving(self, name: str, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
-        with grpc.insecure_channel(self.config.service_addrs[name]) as channel:
+        with grpc.insecure_channel(self.listen_addr(name)) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while True:
                 self._check_alive(name)
@@ -233,7 +288,7 @@ class Stack:
                 time.sleep(0.05)
 
     def write_envoy_config(self) -> None:
-        upstreams = [f"--upstream={n}={a}" for n, a in self.config.service_addrs.items()]
+        upstreams = [f"--upstream={n}={','.join(a)}" for n, a in self.config.replica_addrs.items()]
         # GATEWAY_<NAME> becomes generate.py's --<name>; unset ones keep its defaults
         # (envoy/generate.py --help, docs/security.md).
         env = self._env()
@@ -274,6 +329,9 @@ class Stack:
 
     def start_envoy(self) -> None:
         self.write_envoy_config()
+        self._spawn_envoy()
+
+    def _spawn_envoy(self) -> None:
         envoy = pathlib.Path(sys.executable).with_name("envoy")
         argv = [
             str(envoy) if envoy.exists() else "envoy",
@@ -300,6 +358,8 @@ class Stack:
 
     def start_broker(self) -> None:
         self.processes["kafka"] = start_broker(self.config.kafka_port, self.log_path("kafka"))
+        self.broker_starts.append(time.time())
+        self.publish()
 
     def start_trace_receiver(self) -> None:
         out = self.config.run_dir / "traces.jsonl"
@@ -315,12 +375,14 @@ class Stack:
             self.processes["spanner-emulator"] = start_emulator(
                 self.config.spanner_emulator_port, self.log_path("spanner-emulator")
             )
-        for name in SERVICES:
+        for name in self.config.service_processes:
             self.start_service(name)
-        for name in SERVICES:
+        for name in self.config.service_processes:
             self.wait_serving(name)
         self.start_envoy()
         self.wait_envoy_ready()
+        self.published = True
+        self.publish()
 
     def _check_alive(self, name: str) -> None:
         process = self.processes[name]
@@ -350,8 +412,38 @@ class Stack:
         self.wait_serving(name)
 
     def stop(self) -> None:
-        for name in ["envoy", *reversed(SERVICES), "spanner-emulator", "kafka", "traces"]:
+        self.published = False
+        stack_file(self.config).unlink(missing_ok=True)
+        services = [p for name in reversed(SERVICES) for p in self.config.process_names(name)]
+        for name in ["envoy", *services, "spanner-emulator", "kafka", "traces"]:
             self.stop_process(name)
+        for name in list(self.processes):  # anything started by hand under another name
+            self.stop_process(name)
+        self.spares.stop()
+
+    def publish(self) -> None:
+        """Write run/stack.json (where everything listens, which pid runs what) once the
+        stack is up, again after every (re)start: tools such as the auditor and chaos read it."""
+        if self.published:
+            write_stack_file(self)
+
+    def spawn(self, name: str) -> None:
+        """Start one process of the stack again, as at the start, without waiting for it."""
+        if name == "envoy":
+            self._spawn_envoy()
+        elif name == "kafka":
+            self.processes["kafka"] = spawn_broker(self.config.kafka_port, self.log_path("kafka"))
+            self.broker_starts.append(time.time())
+            self.publish()
+        elif split_name(name)[0] in SERVICES:
+            if not self.spares.activate(name):
+                self.start_service(name)
+        else:
+            raise ValueError(f"{name} cannot be restarted")
+
+    def ready(self, name: str) -> bool:
+        """One quick look: is the process serving (SERVING, Envoy ready, broker accepting)?"""
+        return probe_ready(self, name)
 
     def exited(self) -> list[str]:
         return [name for name, p in self.processes.items() if p.poll() is not None]
@@ -380,16 +472,20 @@ def traces_description(config: StackConfig) -> str:
 
 
 def banner(config: StackConfig, stack: Stack) -> str:
-    addrs = config.service_addrs
+    addrs = config.replica_addrs
     stats_url = config.envoy_stats_url
+
+    def metrics(name: str) -> str:
+        if config.metrics_url(name) is None:
+            return "off"
+        return ", ".join(f"http://{a}/metrics" for a in config.replica_metrics_addrs[name])
+
     rows = [
         ("REST gateway", config.rest_url),
         ("gRPC gateway", f"{config.grpc_addr}  (grpcurl -protoset gen/shop/shop.protoset)"),
-        ("stock", f"{addrs['stock']}  (gRPC, reflection on)"),
-        ("payment", f"{addrs['payment']}  (gRPC, reflection on)"),
-        ("order", f"{addrs['order']}  (gRPC, reflection on)"),
+        *((name, f"{', '.join(addrs[name])}  (gRPC, reflection on)") for name in SERVICES),
         ("envoy admin", f"http://{config.admin_addr}"),
-        *((f"{name} metrics", config.metrics_url(name) or "off") for name in SERVICES),
+        *((f"{name} metrics", metrics(name)) for name in SERVICES),
         ("envoy stats", f"{stats_url}  (Prometheus format)" if stats_url else "off"),
         ("kafka", kafka_description(config)),
         ("store", store_description(config)),
@@ -399,6 +495,8 @@ def banner(config: StackConfig, stack: Stack) -> str:
             f"{config.run_dir}/{{stock,payment,order,envoy}}.log  (JSON lines;"
             f" follow a request: grep <request_id> {config.run_dir}/*.log)",
         ),
+        ("stack file", f"{config.run_dir}/stack.json  (addresses and pids, for tools)"),
+        ("supervisor", "restarts any process that exits; gives up on a crash loop"),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"  {label:<{width}}  {value}" for label, value in rows]
@@ -412,10 +510,15 @@ def run_foreground(config: StackConfig) -> int:
         (config.admin_addr, "the Envoy admin"),
         *([(config.stats_addr, "the Envoy stats listener")] if config.stats_on else []),
         *([(config.otlp_collector, "the trace receiver")] if config.trace_receiver else []),
-        *((addr, f"the {name} service") for name, addr in config.service_addrs.items()),
+        *(
+            (addr, f"the {name} service")
+            for name, addrs in config.replica_addrs.items()
+            for addr in addrs
+        ),
         *(
             (addr, f"the {name} metrics")
-            for name, addr in config.metrics_addrs.items()
+            for name, addrs in config.replica_metrics_addrs.items()
+            for addr in addrs
             if parse_addr(addr) is not None
         ),
     ]:
@@ -434,11 +537,14 @@ def run_foreground(config: StackConfig) -> int:
         print(banner(config, stack), flush=True)
         print("Ctrl-C stops everything.", flush=True)
         (config.run_dir / "ready").touch()
-        while not stopping and not stack.exited():
-            time.sleep(0.2)
-        for name in [] if stopping else stack.exited():
-            print(f"{name} exited unexpectedly; see {stack.log_path(name)}", flush=True)
-        return 0 if stopping else 1
+        try:
+            Supervisor(stack).run(lambda: stopping)
+        except CrashLoop as loop:
+            print(f"{loop}; the end of {stack.log_path(loop.name)}:", flush=True)
+            print(loop.log_tail.rstrip(), flush=True)
+            print(f"stopping everything because {loop.name} keeps exiting", flush=True)
+            return 1
+        return 0
     finally:
         print("stopping ...", flush=True)
         stack.stop()

@@ -18,12 +18,12 @@ def tansu_binary() -> pathlib.Path:
     return pathlib.Path(spec.submodule_search_locations[0]) / "bin" / "tansu"
 
 
-def start_broker(port: int, log_path: pathlib.Path) -> subprocess.Popen:
-    """Start the broker on 127.0.0.1:port and wait until it accepts connections."""
+def spawn_broker(port: int, log_path: pathlib.Path) -> subprocess.Popen:
+    """Start the broker on 127.0.0.1:port; it accepts connections some 30 ms later."""
     url = f"tcp://127.0.0.1:{port}"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 str(tansu_binary()),
                 "broker",
@@ -37,6 +37,11 @@ def start_broker(port: int, log_path: pathlib.Path) -> subprocess.Popen:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def start_broker(port: int, log_path: pathlib.Path) -> subprocess.Popen:
+    """Start the broker on 127.0.0.1:port and wait until it accepts connections."""
+    process = spawn_broker(port, log_path)
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
