@@ -10,7 +10,6 @@ import pathlib
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-
 from stores import memory_store, opened
 
 from order_svc.store import OrderStore

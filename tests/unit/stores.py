@@ -11,7 +11,7 @@ from shopmesh.store.memory import MemoryStore
 
 
 def service_of(adapter: ModuleType) -> str:
-    """"stock" for stock_svc.store.sqlite (or any other of stock's adapters)."""
+    """ "stock" for stock_svc.store.sqlite (or any other of stock's adapters)."""
     return adapter.__name__.split("_svc")[0]
 
 

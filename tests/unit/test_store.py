@@ -27,6 +27,7 @@ from stock_svc import inventory
 from stock_svc.inventory import Item
 from stock_svc.store import sqlite as stock_sqlite
 
+
 @pytest.fixture
 async def stock_store(open_store):
     """Here the adapter under test, not the in-memory store the rule tests use."""
