@@ -8,104 +8,19 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 import pytest
+from doubles import FakePeers
 
 from order_svc import checkout, orders
 from order_svc.checkout import CheckoutTxn, Decision, Paid
 from order_svc.coordinator import CheckoutCoordinator
 from order_svc.orders import Line, Order
 from order_svc.store import sqlite as order_sqlite
-from shopmesh.errors import Aborted, FailedPrecondition, ShopError
+from shopmesh.errors import Aborted, ShopError
 from shopmesh.store.sqlite import SqliteStore
 from shopmesh.validation import MAX_INT32
 
 LINES = {"a": 2, "b": 1}
 TOTAL = 2 * 3 + 1 * 7
-
-
-class FakePeers:
-    """Stock and payment as the coordinator sees them. Records every call; each participant
-    can be told to refuse, to be down, to hang, or to wait for a gate before answering."""
-
-    def __init__(self, timeout_s: float = 1.0) -> None:
-        self.timeout_s = timeout_s
-        self.reserves: list[tuple] = []
-        self.settles: list[tuple[str, str, bool]] = []
-        self.reserve_error: dict[str, Exception | None] = {"stock": None, "payment": None}
-        self.reserve_delay: dict[str, float] = {"stock": 0.0, "payment": 0.0}
-        self.settle_error: dict[str, ShopError | None] = {"stock": None, "payment": None}
-        self.gate: asyncio.Event | None = None
-        self.reserving = asyncio.Event()
-
-    def refuse(self, peer: str, reason: str) -> None:
-        self.reserve_error[peer] = FailedPrecondition(reason, f"{peer} says no")
-
-    def down(self, peer: str, settle_too: bool = False) -> None:
-        error = Aborted("DEPENDENCY_UNAVAILABLE", f"{peer} did not answer", service=peer)
-        self.reserve_error[peer] = error
-        if settle_too:
-            self.settle_error[peer] = error
-
-    def up(self, peer: str) -> None:
-        self.reserve_error[peer] = self.settle_error[peer] = None
-
-    def settled(self, peer: str) -> list[tuple[str, bool]]:
-        return [(txn_id, commit) for p, txn_id, commit in self.settles if p == peer]
-
-    async def _answer(self, peer: str, timeout_s: float) -> None:
-        self.reserving.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        delay = self.reserve_delay[peer]
-        if delay:
-            await asyncio.sleep(min(delay, timeout_s))
-            if delay > timeout_s:  # what a gRPC deadline does
-                raise Aborted("DEPENDENCY_UNAVAILABLE", f"{peer} did not answer in time")
-        if self.reserve_error[peer] is not None:
-            raise self.reserve_error[peer]
-
-    async def reserve_stock(self, txn_id: str, lines: dict[str, int], timeout_s: float) -> None:
-        self.reserves.append(("stock", txn_id, dict(lines)))
-        await self._answer("stock", timeout_s)
-
-    async def reserve_credit(
-        self, txn_id: str, user_id: str, order_id: str, amount: int, timeout_s: float
-    ) -> None:
-        self.reserves.append(("payment", txn_id, user_id, order_id, amount))
-        await self._answer("payment", timeout_s)
-
-    async def reserve_stock_many(self, reservations: list, timeout_s: float) -> list:
-        return await self._each(self.reserve_stock, reservations, timeout_s)
-
-    async def reserve_credit_many(self, reservations: list, timeout_s: float) -> list:
-        return await self._each(self.reserve_credit, reservations, timeout_s)
-
-    @staticmethod
-    async def _each(reserve, reservations: list, timeout_s: float) -> list:
-        """Each reservation as the single call would go, refusals as results."""
-        results = await asyncio.gather(
-            *(reserve(*args, timeout_s) for args in reservations), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, ShopError):
-                raise result  # the whole call failed
-        return results
-
-    async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
-        self.settles.append((peer, txn_id, commit))
-        if self.settle_error[peer] is not None:
-            raise self.settle_error[peer]
-
-    async def settle_many(self, peer: str, decisions: list[tuple[str, bool]]) -> dict[str, str]:
-        refusals = {}
-        for txn_id, commit in decisions:
-            try:
-                await self.settle(peer, txn_id, commit)
-                refusals[txn_id] = ""
-            except ShopError as error:
-                if error.reason == "DEPENDENCY_UNAVAILABLE":
-                    raise  # the whole call failed
-                refusals[txn_id] = error.reason
-        return refusals
 
 
 class SettlingCoordinator(CheckoutCoordinator):

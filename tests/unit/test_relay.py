@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
+from doubles import PARTITIONS, FakeProducer
 
 from shop.events.v1.events_pb2 import AuditEvent
 from shopmesh.events.audit import Event, item_key
@@ -17,60 +18,6 @@ from shopmesh.store.sqlite import SqliteStore
 from stock_svc.store.sqlite import open_sqlite_store
 
 SETTINGS = KafkaSettings("unused:9092", "shop.audit", "shop.checkout-retry", "stock")
-PARTITIONS = 4
-
-
-class FakeBatch:
-    """Takes `capacity` records, like a record batch of a fixed size."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.records: list[tuple[bytes, bytes]] = []
-
-    def append(self, *, key: bytes, value: bytes, timestamp: None) -> object | None:
-        if len(self.records) >= self.capacity:
-            return None
-        self.records.append((key, value))
-        return object()
-
-
-class FakeProducer:
-    """Acknowledges every batch at once, except a batch holding a key in `failing` (as a
-    broker that lost a partition would), and remembers what was delivered, in order."""
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self.capacity = capacity
-        self.failing: set[bytes] = set()
-        self.sent: list[tuple[str, bytes]] = []
-        self.values: list[tuple[bytes, bytes]] = []
-
-    async def partitions_for(self, topic: str) -> set[int]:
-        return set(range(PARTITIONS))
-
-    def create_batch(self) -> FakeBatch:
-        return FakeBatch(self.capacity)
-
-    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> asyncio.Future:
-        acked = asyncio.get_running_loop().create_future()
-        if any(key in self.failing for key, _ in batch.records):
-            acked.set_exception(KafkaTimeoutError())
-            return acked
-        assert {partition_of(key.decode(), PARTITIONS) for key, _ in batch.records} == {partition}
-        self.sent.extend((topic, key) for key, _ in batch.records)
-        self.values.extend(batch.records)
-        acked.set_result(None)
-        return acked
-
-    def amounts(self, key: str) -> list[int]:
-        """The `amount` of every stock_added delivered for `key`, in delivery order."""
-        return [
-            AuditEvent.FromString(value).stock_added.amount
-            for sent_key, value in self.values
-            if sent_key == key.encode()
-        ]
-
-    async def stop(self) -> None:
-        pass
 
 
 class Relay(OutboxRelay):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 import pytest
-from test_coordinator import FakePeers
+from doubles import FakePeers
 
 from order_svc import checkout
 from order_svc.checkout import CheckoutTxn, Decision

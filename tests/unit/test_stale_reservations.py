@@ -1,7 +1,6 @@
 """A participant resolving stale HELD reservations by asking the coordinator, against a real
 stock SQLite store and a tiny real gRPC OrderService that only answers GetCheckoutOutcome."""
 
-import asyncio
 import pathlib
 import socket
 import time
@@ -10,6 +9,7 @@ from functools import partial
 
 import grpc
 import pytest
+from doubles import FakeCoordinator
 
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shopmesh.participant.reservations import State
@@ -25,30 +25,9 @@ ABORTED = order_pb2.CHECKOUT_OUTCOME_ABORTED
 PENDING = order_pb2.CHECKOUT_OUTCOME_PENDING
 
 
-class Coordinator(order_pb2_grpc.OrderServiceServicer):
-    """Answers GetCheckoutOutcome from `outcomes`; an outcome that is an exception is raised
-    (an internal error), "hang" never answers in time. Records who was asked about."""
-
-    def __init__(self) -> None:
-        self.outcomes: dict[str, object] = {}
-        self.asked: list[str] = []
-        self.before_answer = None  # an async function of the txn id, run before answering
-
-    async def GetCheckoutOutcome(self, request, context):
-        self.asked.append(request.transaction_id)
-        if self.before_answer is not None:
-            await self.before_answer(request.transaction_id)
-        outcome = self.outcomes.get(request.transaction_id, PENDING)
-        if outcome == "hang":
-            await asyncio.sleep(10)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return order_pb2.GetCheckoutOutcomeResponse(outcome=outcome)
-
-
 @pytest.fixture
-async def coordinator() -> AsyncIterator[tuple[Coordinator, str]]:
-    servicer = Coordinator()
+async def coordinator() -> AsyncIterator[tuple[FakeCoordinator, str]]:
+    servicer = FakeCoordinator()
     server = grpc.aio.server()
     order_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
