@@ -27,6 +27,12 @@ State = dict[str, dict[Any, Any]]
 _INT64 = range(-(2**63), 2**63)
 
 
+async def _suspend() -> None:
+    """Every call to a real store suspends the caller (a thread, a network round trip): so
+    does this one, so that other tasks run in between here too."""
+    await asyncio.sleep(0)
+
+
 class ConstraintViolation(ValueError):
     """A write the real adapters' schema refuses (a CHECK, an INT64 out of range): the rules
     should never make one, so it is a bug, like sqlite3.IntegrityError."""
@@ -87,6 +93,7 @@ class MemoryStore(Generic[R]):
 
     async def transact(self, work: Callable[[R], T]) -> T:
         """Run `work` in one write transaction; an exception rolls everything back."""
+        await _suspend()
         async with self._lock:
             tables = Tables(self._opened())
             result = work(self._repository(tables))
@@ -96,6 +103,7 @@ class MemoryStore(Generic[R]):
     async def transact_each(self, works: Sequence[Callable[[R], T]]) -> list[T | Exception]:
         """Run each work as if in a write transaction of its own: an exception undoes that work
         alone and is its result. The others commit together."""
+        await _suspend()
         async with self._lock:
             state = self._opened()
             results: list[T | Exception] = []
@@ -116,6 +124,7 @@ class MemoryStore(Generic[R]):
         """Run `work` against one consistent snapshot (its writes are dropped). Works run
         whole on the event loop, so no commit lands halfway through one: no lock needed,
         as WAL readers do not wait for the writer."""
+        await _suspend()
         return work(self._repository(Tables(self._opened())))
 
     async def put_in_chunks(self, rows: Iterable[T], put: Callable[[R, list[T]], None]) -> None:

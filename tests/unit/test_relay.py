@@ -1,5 +1,5 @@
-"""The outbox relay against real outboxes (SQLite, and Spanner where the emulator is), with a
-fake Kafka producer."""
+"""The outbox relay against a SQLite outbox, and the outbox's paging on every adapter (SQLite,
+Spanner where the emulator is, memory), with a fake Kafka producer."""
 
 import asyncio
 import pathlib
@@ -15,6 +15,7 @@ from shopmesh.events.audit import Event, item_key
 from shopmesh.events.kafka import KafkaSettings
 from shopmesh.events.relay import MAX_PAGES, OutboxRelay, partition_of
 from shopmesh.store.sqlite import SqliteStore
+from stock_svc.store import sqlite as stock_sqlite
 from stock_svc.store.sqlite import open_sqlite_store
 
 SETTINGS = KafkaSettings("unused:9092", "shop.audit", "shop.checkout-retry", "stock")
@@ -172,6 +173,12 @@ def test_a_key_goes_to_the_partition_kafkas_default_partitioner_picks():
     for key in ["item/1", "user/42", "order/x", "8b0c1f0e-txn"]:
         expected = DefaultPartitioner()(key.encode(), everything, everything)
         assert partition_of(key, PARTITIONS) == expected
+
+
+@pytest.fixture
+async def stock_store(open_store):
+    """The outbox on every adapter (the store contract), not only the in-memory one."""
+    return await open_store(stock_sqlite)
 
 
 async def test_a_busy_key_drains_in_a_few_passes_in_order_and_so_do_the_others(stock_store):

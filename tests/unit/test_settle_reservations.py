@@ -33,8 +33,8 @@ TWO_TAKEN = {"stock": {"a": 6, "b": 3}, "payment": 40}
 
 @pytest.fixture(params=[STOCK, PAYMENT], ids=lambda kind: kind.name)
 async def side(request: pytest.FixtureRequest, open_store: Callable) -> Participant:
-    """One participant on each backend (SQLite, and Spanner where its emulator is installed),
-    seeded as in test_participant_protocol."""
+    """One participant on each backend (SQLite, Spanner where its emulator is installed, and
+    memory), seeded as tests/unit/participants.py says."""
     kind: Spec = request.param
     store = await open_store(kind.adapter)
     await store.transact(kind.seed)

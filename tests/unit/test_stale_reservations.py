@@ -1,7 +1,6 @@
-"""A participant resolving stale HELD reservations by asking the coordinator, against a real
-stock SQLite store and a tiny real gRPC OrderService that only answers GetCheckoutOutcome."""
+"""A participant resolving stale HELD reservations by asking the coordinator, against the
+in-memory stock store and a tiny real gRPC OrderService that only answers GetCheckoutOutcome."""
 
-import pathlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -14,10 +13,9 @@ from doubles import FakeCoordinator
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shopmesh.participant.reservations import State
 from shopmesh.participant.stale import StaleReservationResolver
-from shopmesh.store.sqlite import SqliteStore
 from stock_svc import inventory
 from stock_svc.inventory import Item
-from stock_svc.store import sqlite as stock_sqlite
+from stock_svc.store import StockStore
 
 HOLD_TIMEOUT_S = 30.0
 COMMITTED = order_pb2.CHECKOUT_OUTCOME_COMMITTED
@@ -37,16 +35,13 @@ async def coordinator() -> AsyncIterator[tuple[FakeCoordinator, str]]:
 
 
 @pytest.fixture
-async def stock(tmp_path: pathlib.Path) -> AsyncIterator[SqliteStore]:
-    """Item "a" with 100 in stock."""
-    store = stock_sqlite.open_sqlite_store(tmp_path / "stock.db", "NORMAL")
-    await store.open()
-    await store.transact(lambda repo: repo.put(Item("a", 100, 1)))
-    yield store
-    await store.close()
+async def stock(stock_store: StockStore) -> StockStore:
+    """Item "a" with 100 in stock (in memory)."""
+    await stock_store.transact(lambda repo: repo.put(Item("a", 100, 1)))
+    return stock_store
 
 
-async def _resolver(store: SqliteStore, addr: str) -> AsyncIterator[StaleReservationResolver]:
+async def _resolver(store: StockStore, addr: str) -> AsyncIterator[StaleReservationResolver]:
     resolver = StaleReservationResolver(
         store,
         inventory.commit_reservation,
@@ -78,21 +73,21 @@ async def orphaned(stock) -> AsyncIterator[StaleReservationResolver]:
         yield resolver
 
 
-async def _hold(store: SqliteStore, txn_id: str, units: int, age_s: float) -> None:
+async def _hold(store: StockStore, txn_id: str, units: int, age_s: float) -> None:
     reserve = partial(
         inventory.reserve_stock, txn_id=txn_id, lines={"a": units}, now=time.time() - age_s
     )
     await store.transact(reserve)
 
 
-async def _states(store: SqliteStore, *txn_ids: str) -> dict[str, State]:
+async def _states(store: StockStore, *txn_ids: str) -> dict[str, State]:
     def read(repo):
         return {txn_id: repo.get_reservation(txn_id).state for txn_id in txn_ids}
 
     return await store.read(read)
 
 
-async def _stock(store: SqliteStore) -> int:
+async def _stock(store: StockStore) -> int:
     return await store.read(lambda repo: repo.get("a").stock)
 
 
