@@ -31,7 +31,7 @@ from order_svc.checkout import (
     Started,
     UnderWay,
 )
-from order_svc.peers import Peers
+from order_svc.checkout_peers import CheckoutPeers
 from order_svc.settler import Settler, Undelivered
 from order_svc.store import OrderStore
 from shopmesh import faults
@@ -50,7 +50,7 @@ class CheckoutCoordinator:
     def __init__(
         self,
         store: OrderStore,
-        peers: Peers,
+        peers: CheckoutPeers,
         *,
         timeout_s: float,
         lease_s: float,

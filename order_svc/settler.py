@@ -24,7 +24,7 @@ from functools import partial
 
 from order_svc import checkout
 from order_svc.checkout import CheckoutTxn, Decision
-from order_svc.peers import Peers
+from order_svc.checkout_peers import CheckoutPeers
 from order_svc.store import OrderStore
 from shopmesh.batching import Batcher
 from shopmesh.telemetry import tracing
@@ -49,7 +49,7 @@ LINGER_S = 0.01
 
 
 class Settler:
-    def __init__(self, store: OrderStore, peers: Peers, *, max_in_flight: int = 2) -> None:
+    def __init__(self, store: OrderStore, peers: CheckoutPeers, *, max_in_flight: int = 2) -> None:
         self._store = store
         self._peers = peers
         self._batches = Batcher(

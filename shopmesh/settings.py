@@ -8,7 +8,11 @@ from shopmesh.events.kafka import KafkaSettings
 from shopmesh.store.spanner import SpannerSettings
 from shopmesh.telemetry.tracing import TracingSettings
 
-__all__ = ["ServiceSettings", "data_dir", "env_float", "env_int", "env_str"]
+__all__ = ["STORES", "ServiceSettings", "data_dir", "env_float", "env_int", "env_str"]
+
+# SHOP_STORE: sqlite (the embedded default), spanner, or memory (for tests and the simulator:
+# the data is lost when the process exits).
+STORES = {"sqlite", "spanner", "memory"}
 
 
 def data_dir() -> pathlib.Path:
@@ -23,7 +27,7 @@ class ServiceSettings:
 
     service: str
     listen_addr: str
-    # sqlite (embedded default) or spanner.
+    # sqlite (embedded default), spanner, or memory (tests and the simulator only).
     store: str
     db_path: pathlib.Path
     # FULL: a commit (a checkout's decision among them) is on disk before it is answered, so a
@@ -53,7 +57,7 @@ class ServiceSettings:
         return cls(
             service=service,
             listen_addr=env_str("LISTEN_ADDR", f"127.0.0.1:{default_port}"),
-            store=_one_of("SHOP_STORE", env_str("SHOP_STORE", "sqlite"), {"sqlite", "spanner"}),
+            store=_one_of("SHOP_STORE", env_str("SHOP_STORE", "sqlite"), STORES),
             db_path=data_dir() / f"{service}.sqlite3",
             sqlite_synchronous=_one_of(
                 "SQLITE_SYNCHRONOUS",

@@ -31,7 +31,13 @@ class OrderStore(Protocol):
 
 
 def open_store(settings: ServiceSettings) -> OrderStore:
-    """The adapter SHOP_STORE names: sqlite (embedded default) or spanner."""
+    """The adapter SHOP_STORE names: sqlite (embedded default), spanner, or memory."""
+    if settings.store == "memory":
+        # For tests and the simulator only: nothing is written anywhere, the data is lost
+        # when the process exits. Never the default.
+        from order_svc.store.memory import open_memory_store
+
+        return open_memory_store()
     if settings.store == "spanner":
         from order_svc.store.spanner import open_spanner_store
 

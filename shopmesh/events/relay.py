@@ -26,12 +26,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiokafka.partitioner import murmur2
 
 from shopmesh import faults
 from shopmesh.events.kafka import KafkaSettings, ensure_topics, start_producer
+from shopmesh.events.producer import BatchProducer, RecordBatch
 from shopmesh.telemetry.metrics import OUTBOX_PUBLISHED, RELAY_ERRORS
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class PartitionBatch:
 
     topic: str
     partition: int
-    builder: Any  # aiokafka's BatchBuilder
+    builder: RecordBatch  # aiokafka's BatchBuilder
     ids: list = field(default_factory=list)  # the store's ids of the rows appended
     full: bool = False
 
@@ -70,7 +70,7 @@ class Wave:
     before anything newer of its keys. Once a partition's batch is full it takes no more
     rows this pass, so that no row of a key overtakes an earlier one left out."""
 
-    def __init__(self, producer, partitions: dict[str, int]) -> None:
+    def __init__(self, producer: BatchProducer, partitions: dict[str, int]) -> None:
         self._producer = producer
         self._partitions = partitions  # Kafka topic -> how many partitions it has
         self.batches: dict[tuple[str, int], PartitionBatch] = {}
@@ -123,7 +123,7 @@ class OutboxRelay:
         self._lease_s = lease_s
         self._lease_until = 0.0  # when the lease this relay holds runs out (0: none)
         self._owner = uuid.uuid4().hex
-        self._producer = None
+        self._producer: BatchProducer | None = None
         # Counted per service, for shop_outbox_published_total and _relay_errors_total.
         self._published = OUTBOX_PUBLISHED.labels(service or settings.client_id)
         self._errors = RELAY_ERRORS.labels(service or settings.client_id)
@@ -174,12 +174,12 @@ class OutboxRelay:
         if delivered:
             await self._store.transact(lambda repo: repo.delete_events(delivered))
             self._published.inc(len(delivered))
-        failures = [result for result in results if _failed(result)]
+        failures = [result for result in results if isinstance(result, BaseException)]
         if failures:
             raise failures[0]
         return len(delivered)
 
-    async def _fill_wave(self, producer, page: list) -> Wave:
+    async def _fill_wave(self, producer: BatchProducer, page: list) -> Wave:
         """Rows from the oldest on, page after page while partitions still have room: a busy
         key fills only its own partition's batch, and the rows behind it go out too."""
         topics = (self._settings.audit_topic, self._settings.retry_topic)
@@ -206,7 +206,7 @@ class OutboxRelay:
         self._lease_until = now + self._lease_s if claimed else 0.0
         return claimed
 
-    async def _ensure_producer(self):
+    async def _ensure_producer(self) -> BatchProducer:
         if self._producer is None:
             await ensure_topics(self._settings)
             self._producer = await start_producer(self._settings, max_batch_size=MAX_BATCH_BYTES)

@@ -31,7 +31,13 @@ class StockStore(Protocol):
 
 
 def open_store(settings: ServiceSettings) -> StockStore:
-    """The adapter SHOP_STORE names: sqlite (embedded default) or spanner."""
+    """The adapter SHOP_STORE names: sqlite (embedded default), spanner, or memory."""
+    if settings.store == "memory":
+        # For tests and the simulator only: nothing is written anywhere, the data is lost
+        # when the process exits. Never the default.
+        from stock_svc.store.memory import open_memory_store
+
+        return open_memory_store()
     if settings.store == "spanner":
         from stock_svc.store.spanner import open_spanner_store
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from .bad_input import NUMERIC_SEGMENTS, UNKNOWN_IDS, snapshot
 from .helpers import MAX_INT32, Shop, assert_refused, missing_id, ok
 
 pytestmark = pytest.mark.e2e
@@ -17,24 +18,6 @@ def world(shop: Shop) -> dict[str, str]:
     return {"item": item, "user": user, "order": order, "unpaid": missing_id()}
 
 
-def snapshot(shop: Shop, world: dict[str, str]) -> dict[str, tuple[int, dict]]:
-    """Everything a bad request might wrongly change, including the batch ids "0"."""
-    paths = [
-        "/stock/find/{item}",
-        "/payment/find_user/{user}",
-        "/orders/find/{order}",
-        "/payment/status/{user}/{unpaid}",
-        "/stock/find/0",
-        "/payment/find_user/0",
-        "/orders/find/0",
-    ]
-    answers = {}
-    for template in paths:
-        response = shop.http.get(template.format(**world))
-        answers[template] = (response.status_code, response.json())
-    return answers
-
-
 def refuses(shop, world, request, status=None, reason=None) -> None:
     """`request` is "METHOD /path/{with}/{world}/{ids}"."""
     method, template = request.split(" ")
@@ -46,25 +29,6 @@ def refuses(shop, world, request, status=None, reason=None) -> None:
 
 # --- numbers in paths --------------------------------------------------------------------------
 
-# (path with {v} for the number, whether 0 is a valid value there)
-NUMERIC_SEGMENTS = [
-    ("/stock/item/create/{v}", True),
-    ("/stock/batch_init/{v}/1/1", False),
-    ("/stock/batch_init/1/{v}/1", True),
-    ("/stock/batch_init/1/1/{v}", True),
-    ("/stock/add/{item}/{v}", False),
-    ("/stock/subtract/{item}/{v}", False),
-    ("/payment/batch_init/{v}/1", False),
-    ("/payment/batch_init/1/{v}", True),
-    ("/payment/add_funds/{user}/{v}", False),
-    ("/payment/pay/{user}/{v}", False),
-    ("/payment/pay/{user}/{unpaid}/{v}", False),
-    ("/orders/batch_init/{v}/1/1/1", False),
-    ("/orders/batch_init/1/{v}/1/1", False),
-    ("/orders/batch_init/1/1/{v}/1", False),
-    ("/orders/batch_init/1/1/1/{v}", True),
-    ("/orders/addItem/{order}/{item}/{v}", False),
-]
 BAD_NUMBERS = ["0", "-1", "abc", "1.5", str(2**31), "99999999999", str(-(2**31) - 1)]
 
 
@@ -82,28 +46,6 @@ def test_bad_number_in_path_is_refused(shop, world, template, value):
 
 
 # --- unknown ids -------------------------------------------------------------------------------
-
-UNKNOWN_IDS = [
-    ("GET /stock/find/{missing}", "ITEM_NOT_FOUND"),
-    ("POST /stock/add/{missing}/1", "ITEM_NOT_FOUND"),
-    ("POST /stock/subtract/{missing}/1", "ITEM_NOT_FOUND"),
-    ("GET /payment/find_user/{missing}", "USER_NOT_FOUND"),
-    ("POST /payment/add_funds/{missing}/1", "USER_NOT_FOUND"),
-    ("POST /payment/pay/{missing}/1", "USER_NOT_FOUND"),
-    ("POST /payment/pay/{missing}/{order}/1", "USER_NOT_FOUND"),
-    ("POST /payment/cancel/{missing}/{order}", "USER_NOT_FOUND"),
-    ("GET /payment/status/{missing}/{order}", "USER_NOT_FOUND"),
-    ("POST /payment/status/{missing}/{order}", "USER_NOT_FOUND"),
-    ("POST /payment/cancel/{user}/{unpaid}", "PAYMENT_NOT_FOUND"),
-    ("POST /orders/create/{missing}", "USER_NOT_FOUND"),
-    ("GET /orders/find/{missing}", "ORDER_NOT_FOUND"),
-    ("POST /orders/addItem/{missing}/{item}/1", "ORDER_NOT_FOUND"),
-    ("POST /orders/addItem/{missing}/{item}", "ORDER_NOT_FOUND"),
-    ("POST /orders/addItem/{order}/{missing}/1", "ITEM_NOT_FOUND"),
-    ("POST /orders/addItem/{order}/{missing}", "ITEM_NOT_FOUND"),
-    ("DELETE /orders/removeItem/{missing}/{item}", "ORDER_NOT_FOUND"),
-    ("DELETE /orders/remove/{missing}", "ORDER_NOT_FOUND"),
-]
 
 
 @pytest.mark.parametrize("call, reason", UNKNOWN_IDS)

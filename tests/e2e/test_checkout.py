@@ -28,8 +28,8 @@ from .checkout_helpers import (
     refused,
     send_all,
 )
+from .grpc_helpers import refusal
 from .kafka_helpers import query
-from .test_operability import refusal
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from shoptools.devstack import ROOT, Stack
 
+from .bad_input import NUMERIC_SEGMENTS, UNKNOWN_IDS, snapshot
 from .helpers import Shop, assert_refused, describe, missing_id
-from .test_bad_input import NUMERIC_SEGMENTS, UNKNOWN_IDS, snapshot
 
 # SQLite only (see above): the session's SQLite stack, and the Spanner one is not started.
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack", ["sqlite"], indirect=True)]

@@ -9,15 +9,14 @@ import sys
 import grpc
 import pytest
 import yaml
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
 
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shoptools.devstack import ROOT, SERVICES, Stack, free_ports
 
+from .grpc_helpers import refusal
 from .helpers import Shop, assert_refused, missing_id
 
 pytestmark = pytest.mark.e2e
@@ -145,22 +144,6 @@ def test_grpcurl_through_the_gateway_with_the_descriptor_set(stack: Stack, shop:
 
 
 # --- typed Python clients ----------------------------------------------------------------------
-
-
-def refusal(method, request) -> tuple[grpc.StatusCode, str, str]:
-    """Call a stub method that must fail: its status code, ErrorInfo reason and domain's
-    service (the part before ".shopmesh")."""
-    with pytest.raises(grpc.RpcError) as refused:
-        method(request, timeout=10)
-    status = rpc_status.from_call(refused.value)
-    assert status is not None, refused.value
-    for detail in status.details:
-        info = error_details_pb2.ErrorInfo()
-        if detail.Unpack(info):
-            service, _, suffix = info.domain.partition(".")
-            assert suffix == "shopmesh", info
-            return refused.value.code(), info.reason, service
-    raise AssertionError(f"no ErrorInfo in {status}")
 
 
 @pytest.mark.parametrize("via", ["service", "gateway"])

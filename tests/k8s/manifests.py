@@ -214,3 +214,31 @@ def raw_resource_files() -> Iterator[pathlib.Path]:
             and MONITORING not in path.parents
         ):
             yield path
+
+
+def shop_deployments(docs) -> dict[str, PodTemplate]:
+    return {
+        pod.workload["metadata"]["name"]: pod
+        for pod in pod_templates(docs)
+        if pod.long_running and any(is_shop_container(c) for c in pod.containers())
+    }
+
+
+def effective_env(docs, container: dict) -> dict[str, str]:
+    """What the container's process finds in its environment (ConfigMaps resolved)."""
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(find(docs, "ConfigMap", source["configMapRef"]["name"])["data"])
+    env.update({item["name"]: item.get("value", "") for item in container.get("env", [])})
+    return env
+
+
+def envoy_config() -> dict:
+    return yaml.safe_load(ENVOY_CONFIG.read_text())
+
+
+def listen_port(address: dict) -> int:
+    socket = address["socket_address"]
+    assert socket["address"] == "0.0.0.0", "in a pod, listen on every interface"
+    return socket["port_value"]

@@ -7,6 +7,7 @@ import pytest
 from .manifests import (
     NO_KUBECTL,
     PodTemplate,
+    effective_env,
     env_names_read,
     find,
     is_shop_container,
@@ -16,6 +17,7 @@ from .manifests import (
     pod_templates,
     selects,
     service_pods,
+    shop_deployments,
 )
 
 pytestmark = pytest.mark.k8s
@@ -67,14 +69,6 @@ def test_every_container_has_probes_limits_and_a_non_root_read_only_context(docs
     assert not problems, "\n".join(problems)
 
 
-def shop_deployments(docs) -> dict[str, PodTemplate]:
-    return {
-        pod.workload["metadata"]["name"]: pod
-        for pod in pod_templates(docs)
-        if pod.long_running and any(is_shop_container(c) for c in pod.containers())
-    }
-
-
 def test_the_services_probe_their_grpc_port_natively(docs):
     assert set(shop_deployments(docs)) == set(SHOP_SERVICES)
     for name, pod in shop_deployments(docs).items():
@@ -82,16 +76,6 @@ def test_the_services_probe_their_grpc_port_natively(docs):
         port = pod.ports()["grpc"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["grpc"]["port"] == port, (name, probe)
-
-
-def effective_env(docs, container: dict) -> dict[str, str]:
-    """What the container's process finds in its environment (ConfigMaps resolved)."""
-    env: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        if "configMapRef" in source:
-            env.update(find(docs, "ConfigMap", source["configMapRef"]["name"])["data"])
-    env.update({item["name"]: item.get("value", "") for item in container.get("env", [])})
-    return env
 
 
 def test_each_service_listens_where_its_service_and_peers_point(docs):

@@ -9,9 +9,8 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from .manifests import ENVOY_CONFIG, ROOT, find, of_kind, service_pods
+from .manifests import ENVOY_CONFIG, ROOT, envoy_config, find, listen_port, of_kind, service_pods
 
 pytestmark = pytest.mark.k8s
 
@@ -24,10 +23,6 @@ def makefile_args() -> list[str]:
     found = re.search(r"^K8S_ENVOY_ARGS\s*:?=(.*)$", makefile, re.MULTILINE)
     assert found, "the Makefile has no K8S_ENVOY_ARGS for `make k8s-config`"
     return shlex.split(found.group(1))
-
-
-def envoy_config() -> dict:
-    return yaml.safe_load(ENVOY_CONFIG.read_text())
 
 
 def test_committed_gateway_config_is_current(tmp_path: pathlib.Path):
@@ -95,12 +90,6 @@ def gateway_container(docs: tuple[dict, ...]) -> dict:
     deployment = find(docs, "Deployment", "gateway")
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     return container
-
-
-def listen_port(address: dict) -> int:
-    socket = address["socket_address"]
-    assert socket["address"] == "0.0.0.0", "in a pod, listen on every interface"
-    return socket["port_value"]
 
 
 def test_gateway_listens_on_its_declared_ports(docs: tuple[dict, ...]):

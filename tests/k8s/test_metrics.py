@@ -5,10 +5,16 @@ never to Envoy's admin port, whose /quitquitquit and /logging would be anyone's.
 
 import pytest
 
-from .manifests import PodTemplate, pod_templates, selects
-from .test_consistency import effective_env, shop_deployments
-from .test_gateway import envoy_config, listen_port
-from .test_network_policies import OUTSIDE, Endpoint, connects, policies, port_matches
+from .manifests import (
+    PodTemplate,
+    effective_env,
+    envoy_config,
+    listen_port,
+    pod_templates,
+    selects,
+    shop_deployments,
+)
+from .network_policy import OUTSIDE, Endpoint, connects, policies, port_matches
 
 pytestmark = pytest.mark.k8s
 

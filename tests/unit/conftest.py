@@ -1,17 +1,24 @@
-"""Fixtures for the rules against the real store adapters: SQLite (a tmp_path file) and
-Spanner (a fresh database on the emulator)."""
+"""Fixtures for the rules and the stores.
+
+The rules run against the in-memory adapters (`stock_store`, `payment_store`, `order_store`):
+the fast tier. The store-contract suite takes `open_store`, which runs each of its tests on
+every adapter: SQLite (a tmp_path file), Spanner (a fresh database on the emulator) and memory,
+so that the in-memory adapters the rules run on are proven to behave like the real ones."""
 
 import importlib
 import pathlib
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from stores import memory_store, opened
 
+from order_svc.store import OrderStore
 from order_svc.store import sqlite as order_sqlite
+from payment_svc.store import PaymentStore
 from payment_svc.store import sqlite as payment_sqlite
 from shopmesh.errors import Kind, ShopError
-from shopmesh.store.sqlite import SqliteStore
 from shopmesh.validation import MAX_INT32
+from stock_svc.store import StockStore
 from stock_svc.store import sqlite as stock_sqlite
 
 # Ids every rule must refuse with INVALID_ID: empty, one past the length limit, unprintable.
@@ -32,9 +39,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(name, list(values.values()), ids=list(values))
 
 
-@pytest.fixture(params=["sqlite", "spanner"])
+@pytest.fixture(params=["sqlite", "spanner", "memory"])
 def backend(request: pytest.FixtureRequest) -> str:
-    """Every store test runs on both adapters: the storage contract."""
+    """Every store-contract test runs on every adapter."""
     return request.param
 
 
@@ -44,14 +51,18 @@ async def open_store(
 ) -> AsyncIterator[Callable]:
     """`await open_store(sqlite_adapter_module, path=None)`: an opened store of the service
     that adapter belongs to, on the backend under test, closed after the test. The same
-    `path` opens the same data again (a file, or a Spanner database)."""
+    `path` opens the same data again (a file, a Spanner database, or the same tables in
+    memory)."""
     opened: list = []
     emulator = request.getfixturevalue("spanner_emulator") if backend == "spanner" else None
     prefixes: dict[pathlib.Path, str] = {}
+    memories: dict[pathlib.Path, object] = {}
 
     async def open_(adapter, path: pathlib.Path | None = None):
         path = path or tmp_path / "store.db"
-        if emulator is None:
+        if backend == "memory":
+            store = memories.setdefault(path, memory_store(adapter))
+        elif emulator is None:
             store = adapter.open_sqlite_store(path, "NORMAL")
         else:
             service = adapter.__name__.split("_svc")[0]
@@ -68,18 +79,24 @@ async def open_store(
 
 
 @pytest.fixture
-async def stock_store(open_store: Callable) -> SqliteStore:
-    return await open_store(stock_sqlite)
+async def stock_store() -> AsyncIterator[StockStore]:
+    """The stock store the rules run on: in memory."""
+    async with opened(memory_store(stock_sqlite)) as store:
+        yield store
 
 
 @pytest.fixture
-async def payment_store(open_store: Callable) -> SqliteStore:
-    return await open_store(payment_sqlite)
+async def payment_store() -> AsyncIterator[PaymentStore]:
+    """The payment store the rules run on: in memory."""
+    async with opened(memory_store(payment_sqlite)) as store:
+        yield store
 
 
 @pytest.fixture
-async def order_store(open_store: Callable) -> SqliteStore:
-    return await open_store(order_sqlite)
+async def order_store() -> AsyncIterator[OrderStore]:
+    """The order store the rules run on: in memory."""
+    async with opened(memory_store(order_sqlite)) as store:
+        yield store
 
 
 @pytest.fixture
@@ -88,7 +105,7 @@ def refused() -> Callable:
     and what `snapshot` reads is the same after as before. Returns the error."""
 
     async def check(
-        store: SqliteStore,
+        store: StockStore | PaymentStore | OrderStore,
         work: Callable,
         reason: str,
         *,

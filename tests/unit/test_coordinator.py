@@ -1,111 +1,26 @@
-"""The checkout coordinator against a real SQLite order store, with fake participants."""
+"""The checkout coordinator against the in-memory order store (two processes on one file: a
+real SQLite one), with fake participants."""
 
 import asyncio
 import pathlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from functools import partial
 
 import pytest
+from doubles import FakePeers
 
 from order_svc import checkout, orders
 from order_svc.checkout import CheckoutTxn, Decision, Paid
 from order_svc.coordinator import CheckoutCoordinator
 from order_svc.orders import Line, Order
+from order_svc.store import OrderStore
 from order_svc.store import sqlite as order_sqlite
-from shopmesh.errors import Aborted, FailedPrecondition, ShopError
-from shopmesh.store.sqlite import SqliteStore
+from shopmesh.errors import Aborted, ShopError
 from shopmesh.validation import MAX_INT32
 
 LINES = {"a": 2, "b": 1}
 TOTAL = 2 * 3 + 1 * 7
-
-
-class FakePeers:
-    """Stock and payment as the coordinator sees them. Records every call; each participant
-    can be told to refuse, to be down, to hang, or to wait for a gate before answering."""
-
-    def __init__(self, timeout_s: float = 1.0) -> None:
-        self.timeout_s = timeout_s
-        self.reserves: list[tuple] = []
-        self.settles: list[tuple[str, str, bool]] = []
-        self.reserve_error: dict[str, Exception | None] = {"stock": None, "payment": None}
-        self.reserve_delay: dict[str, float] = {"stock": 0.0, "payment": 0.0}
-        self.settle_error: dict[str, ShopError | None] = {"stock": None, "payment": None}
-        self.gate: asyncio.Event | None = None
-        self.reserving = asyncio.Event()
-
-    def refuse(self, peer: str, reason: str) -> None:
-        self.reserve_error[peer] = FailedPrecondition(reason, f"{peer} says no")
-
-    def down(self, peer: str, settle_too: bool = False) -> None:
-        error = Aborted("DEPENDENCY_UNAVAILABLE", f"{peer} did not answer", service=peer)
-        self.reserve_error[peer] = error
-        if settle_too:
-            self.settle_error[peer] = error
-
-    def up(self, peer: str) -> None:
-        self.reserve_error[peer] = self.settle_error[peer] = None
-
-    def settled(self, peer: str) -> list[tuple[str, bool]]:
-        return [(txn_id, commit) for p, txn_id, commit in self.settles if p == peer]
-
-    async def _answer(self, peer: str, timeout_s: float) -> None:
-        self.reserving.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        delay = self.reserve_delay[peer]
-        if delay:
-            await asyncio.sleep(min(delay, timeout_s))
-            if delay > timeout_s:  # what a gRPC deadline does
-                raise Aborted("DEPENDENCY_UNAVAILABLE", f"{peer} did not answer in time")
-        if self.reserve_error[peer] is not None:
-            raise self.reserve_error[peer]
-
-    async def reserve_stock(self, txn_id: str, lines: dict[str, int], timeout_s: float) -> None:
-        self.reserves.append(("stock", txn_id, dict(lines)))
-        await self._answer("stock", timeout_s)
-
-    async def reserve_credit(
-        self, txn_id: str, user_id: str, order_id: str, amount: int, timeout_s: float
-    ) -> None:
-        self.reserves.append(("payment", txn_id, user_id, order_id, amount))
-        await self._answer("payment", timeout_s)
-
-    async def reserve_stock_many(self, reservations: list, timeout_s: float) -> list:
-        return await self._each(self.reserve_stock, reservations, timeout_s)
-
-    async def reserve_credit_many(self, reservations: list, timeout_s: float) -> list:
-        return await self._each(self.reserve_credit, reservations, timeout_s)
-
-    @staticmethod
-    async def _each(reserve, reservations: list, timeout_s: float) -> list:
-        """Each reservation as the single call would go, refusals as results."""
-        results = await asyncio.gather(
-            *(reserve(*args, timeout_s) for args in reservations), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, ShopError):
-                raise result  # the whole call failed
-        return results
-
-    async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
-        self.settles.append((peer, txn_id, commit))
-        if self.settle_error[peer] is not None:
-            raise self.settle_error[peer]
-
-    async def settle_many(self, peer: str, decisions: list[tuple[str, bool]]) -> dict[str, str]:
-        refusals = {}
-        for txn_id, commit in decisions:
-            try:
-                await self.settle(peer, txn_id, commit)
-                refusals[txn_id] = ""
-            except ShopError as error:
-                if error.reason == "DEPENDENCY_UNAVAILABLE":
-                    raise  # the whole call failed
-                refusals[txn_id] = error.reason
-        return refusals
 
 
 class SettlingCoordinator(CheckoutCoordinator):
@@ -119,22 +34,18 @@ class SettlingCoordinator(CheckoutCoordinator):
             await self.settler.flush()
 
 
-async def _open(path: pathlib.Path) -> SqliteStore:
-    store = order_sqlite.open_sqlite_store(path, "NORMAL")
-    await store.open()
-    return store
+def _seed(repo) -> None:
+    """Unpaid order "o1" of user "u" (2 of "a" at 3, 1 of "b" at 7) and paid order "paid"."""
+    o1 = Order("o1", "u", lines=[Line("a", 2, 3), Line("b", 1, 7)])
+    paid = Order("paid", "u", paid=True, lines=[Line("a", 1, 3)], checkout_txn="old")
+    repo.put_many(iter([o1, paid]))
 
 
 @pytest.fixture
-async def store(tmp_path: pathlib.Path) -> AsyncIterator[SqliteStore]:
-    """The order store, with unpaid order "o1" of user "u" (2 of "a" at 3, 1 of "b" at 7)
-    and paid order "paid"."""
-    store = await _open(tmp_path / "orders.db")
-    o1 = Order("o1", "u", lines=[Line("a", 2, 3), Line("b", 1, 7)])
-    paid = Order("paid", "u", paid=True, lines=[Line("a", 1, 3)], checkout_txn="old")
-    await store.transact(lambda repo: repo.put_many(iter([o1, paid])))
-    yield store
-    await store.close()
+async def store(order_store: OrderStore) -> OrderStore:
+    """The order store (in memory), seeded by `_seed`."""
+    await order_store.transact(_seed)
+    return order_store
 
 
 @pytest.fixture
@@ -143,7 +54,7 @@ def peers() -> FakePeers:
 
 
 @pytest.fixture
-def coordinator(store: SqliteStore, peers: FakePeers) -> CheckoutCoordinator:
+def coordinator(store: OrderStore, peers: FakePeers) -> CheckoutCoordinator:
     return SettlingCoordinator(store, peers, timeout_s=5.0, lease_s=10.0)
 
 
@@ -166,7 +77,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def fast(store: SqliteStore, clock: Clock) -> tuple[CheckoutCoordinator, FakePeers]:
+def fast(store: OrderStore, clock: Clock) -> tuple[CheckoutCoordinator, FakePeers]:
     """A coordinator whose deadline (0.3 s) and lease (0.5 s) pass when the test moves its
     clock."""
     peers = FakePeers(timeout_s=0.05)
@@ -176,15 +87,15 @@ def fast(store: SqliteStore, clock: Clock) -> tuple[CheckoutCoordinator, FakePee
 PAST_THE_LEASE_S = 0.6
 
 
-async def _order(store: SqliteStore, order_id: str = "o1") -> Order:
+async def _order(store: OrderStore, order_id: str = "o1") -> Order:
     return await store.read(lambda repo: repo.get(order_id))
 
 
-async def _txn(store: SqliteStore, txn_id: str) -> CheckoutTxn:
+async def _txn(store: OrderStore, txn_id: str) -> CheckoutTxn:
     return await store.read(lambda repo: repo.get_txn(txn_id))
 
 
-async def _logged(store: SqliteStore, checking_out) -> CheckoutTxn:
+async def _logged(store: OrderStore, checking_out) -> CheckoutTxn:
     """The logged transaction of a checkout that paid."""
     paid = await checking_out
     assert isinstance(paid, Paid)
@@ -348,9 +259,14 @@ async def test_concurrent_checkouts_refused_reserve_once_and_all_get_the_refusal
     assert not (await _order(store)).paid
 
 
-async def test_two_processes_on_one_file_charge_once(tmp_path, store):
-    """Two coordinators, each with its own connection to the same order file."""
-    other_store = await _open(store.path)
+async def test_two_processes_on_one_file_charge_once(tmp_path: pathlib.Path):
+    """Two coordinators, each with its own connection to the same order file (SQLite: the
+    point is the file)."""
+    store = order_sqlite.open_sqlite_store(tmp_path / "orders.db", "NORMAL")
+    other_store = order_sqlite.open_sqlite_store(store.path, "NORMAL")
+    await store.open()
+    await other_store.open()
+    await store.transact(_seed)
     try:
         peers_a, peers_b = FakePeers(), FakePeers()
         for peers in (peers_a, peers_b):
@@ -368,6 +284,7 @@ async def test_two_processes_on_one_file_charge_once(tmp_path, store):
         assert (await _order(other_store)).paid
     finally:
         await other_store.close()
+        await store.close()
 
 
 async def test_a_refusal_is_answered_once_its_cancels_went_out(store, peers):
@@ -452,7 +369,7 @@ class FailingLog:
     """The order store, whose batched log writes fail `failures` times once armed (a disk
     error, a Spanner deadline): what the decision meets if the store falters after BEGIN."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: OrderStore) -> None:
         self._store = store
         self.failures = 0
 

@@ -1,29 +1,28 @@
-"""ParticipantService's one servicer, on the real stock and payment SQLite stores: each
+"""ParticipantService's one servicer, on the in-memory stock and payment stores: each
 reservation of a batch held or refused on its own (with the status a client switches on), the
 whole call refused for too many members or a missing decision, and the injected clock."""
 
-import pathlib
 from collections.abc import AsyncIterator
 
 import pytest
 from google.rpc import code_pb2, error_details_pb2
-from test_participant_protocol import PAYMENT, STOCK, _open
+from participants import PAYMENT, STOCK, open_seeded
 
 from payment_svc.api import PaymentParticipant
 from shop.participant.v1 import participant_pb2 as pb
 from shopmesh.errors import ShopError
 from shopmesh.participant.reservations import MAX_BATCH
 from shopmesh.participant.servicer import ParticipantServicer
-from shopmesh.store.sqlite import SqliteStore
 from stock_svc.api import StockParticipant
+from stock_svc.store import StockStore
 
 NOW = 1_700_000_000.0
 
 
 @pytest.fixture
-async def stock(tmp_path: pathlib.Path) -> AsyncIterator[SqliteStore]:
+async def stock() -> AsyncIterator[StockStore]:
     """Items "a" (10 in stock) and "b" (5), as test_participant_protocol seeds them."""
-    store = await _open(STOCK, tmp_path / "stock.db")
+    store = await open_seeded(STOCK)
     yield store
     await store.close()
 
@@ -47,7 +46,7 @@ def _outcome(result: pb.ReserveResult) -> tuple:
     return code_pb2.Code.Name(result.error.code), info.reason, info.domain
 
 
-async def _stock_units(store: SqliteStore) -> dict[str, int]:
+async def _stock_units(store: StockStore) -> dict[str, int]:
     return await store.read(lambda repo: {i: repo.get(i).stock for i in ("a", "b")})
 
 
@@ -85,8 +84,8 @@ async def test_each_reservation_of_a_batch_is_held_or_refused_on_its_own(stock):
     assert held.updated_at == NOW
 
 
-async def test_payment_holds_credit_and_refuses_a_stock_hold(tmp_path: pathlib.Path):
-    store = await _open(PAYMENT, tmp_path / "payment.db")
+async def test_payment_holds_credit_and_refuses_a_stock_hold():
+    store = await open_seeded(PAYMENT)
     try:
         servicer = ParticipantServicer(store, PaymentParticipant(), "payment.shopmesh")
         request = pb.ReserveRequest(reservations=[_credit("t1", 30), _stock("t2", a=1)])

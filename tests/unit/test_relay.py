@@ -1,5 +1,5 @@
-"""The outbox relay against real outboxes (SQLite, and Spanner where the emulator is), with a
-fake Kafka producer."""
+"""The outbox relay against a SQLite outbox, and the outbox's paging on every adapter (SQLite,
+Spanner where the emulator is, memory), with a fake Kafka producer."""
 
 import asyncio
 import pathlib
@@ -8,69 +8,17 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
+from doubles import PARTITIONS, FakeProducer
 
 from shop.events.v1.events_pb2 import AuditEvent
 from shopmesh.events.audit import Event, item_key
 from shopmesh.events.kafka import KafkaSettings
 from shopmesh.events.relay import MAX_PAGES, OutboxRelay, partition_of
 from shopmesh.store.sqlite import SqliteStore
+from stock_svc.store import sqlite as stock_sqlite
 from stock_svc.store.sqlite import open_sqlite_store
 
 SETTINGS = KafkaSettings("unused:9092", "shop.audit", "shop.checkout-retry", "stock")
-PARTITIONS = 4
-
-
-class FakeBatch:
-    """Takes `capacity` records, like a record batch of a fixed size."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.records: list[tuple[bytes, bytes]] = []
-
-    def append(self, *, key: bytes, value: bytes, timestamp: None) -> object | None:
-        if len(self.records) >= self.capacity:
-            return None
-        self.records.append((key, value))
-        return object()
-
-
-class FakeProducer:
-    """Acknowledges every batch at once, except a batch holding a key in `failing` (as a
-    broker that lost a partition would), and remembers what was delivered, in order."""
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self.capacity = capacity
-        self.failing: set[bytes] = set()
-        self.sent: list[tuple[str, bytes]] = []
-        self.values: list[tuple[bytes, bytes]] = []
-
-    async def partitions_for(self, topic: str) -> set[int]:
-        return set(range(PARTITIONS))
-
-    def create_batch(self) -> FakeBatch:
-        return FakeBatch(self.capacity)
-
-    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> asyncio.Future:
-        acked = asyncio.get_running_loop().create_future()
-        if any(key in self.failing for key, _ in batch.records):
-            acked.set_exception(KafkaTimeoutError())
-            return acked
-        assert {partition_of(key.decode(), PARTITIONS) for key, _ in batch.records} == {partition}
-        self.sent.extend((topic, key) for key, _ in batch.records)
-        self.values.extend(batch.records)
-        acked.set_result(None)
-        return acked
-
-    def amounts(self, key: str) -> list[int]:
-        """The `amount` of every stock_added delivered for `key`, in delivery order."""
-        return [
-            AuditEvent.FromString(value).stock_added.amount
-            for sent_key, value in self.values
-            if sent_key == key.encode()
-        ]
-
-    async def stop(self) -> None:
-        pass
 
 
 class Relay(OutboxRelay):
@@ -225,6 +173,12 @@ def test_a_key_goes_to_the_partition_kafkas_default_partitioner_picks():
     for key in ["item/1", "user/42", "order/x", "8b0c1f0e-txn"]:
         expected = DefaultPartitioner()(key.encode(), everything, everything)
         assert partition_of(key, PARTITIONS) == expected
+
+
+@pytest.fixture
+async def stock_store(open_store):
+    """The outbox on every adapter (the store contract), not only the in-memory one."""
+    return await open_store(stock_sqlite)
 
 
 async def test_a_busy_key_drains_in_a_few_passes_in_order_and_so_do_the_others(stock_store):

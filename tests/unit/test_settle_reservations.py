@@ -9,8 +9,8 @@ from functools import partial
 
 import grpc
 import pytest
-from test_participant_protocol import PAYMENT, STOCK, Participant, Spec
-from test_stale_reservations import Coordinator
+from doubles import FakeCoordinator
+from participants import PAYMENT, STOCK, Participant, Spec
 
 from payment_svc import accounts
 from payment_svc.api import PaymentApi
@@ -33,8 +33,8 @@ TWO_TAKEN = {"stock": {"a": 6, "b": 3}, "payment": 40}
 
 @pytest.fixture(params=[STOCK, PAYMENT], ids=lambda kind: kind.name)
 async def side(request: pytest.FixtureRequest, open_store: Callable) -> Participant:
-    """One participant on each backend (SQLite, and Spanner where its emulator is installed),
-    seeded as in test_participant_protocol."""
+    """One participant on each backend (SQLite, Spanner where its emulator is installed, and
+    memory), seeded as tests/unit/participants.py says."""
     kind: Spec = request.param
     store = await open_store(kind.adapter)
     await store.transact(kind.seed)
@@ -271,9 +271,9 @@ async def test_a_direct_payment_of_an_order_held_by_checkout_can_be_cancelled(pa
 
 
 @pytest.fixture
-async def fake_coordinator() -> AsyncIterator[tuple[Coordinator, str]]:
+async def fake_coordinator() -> AsyncIterator[tuple[FakeCoordinator, str]]:
     """An OrderService that answers GetCheckoutOutcome only (see test_stale_reservations)."""
-    servicer = Coordinator()
+    servicer = FakeCoordinator()
     server = grpc.aio.server()
     order_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -284,7 +284,7 @@ async def fake_coordinator() -> AsyncIterator[tuple[Coordinator, str]]:
 
 @pytest.fixture
 async def payment_api(
-    payment: SqliteStore, fake_coordinator: tuple[Coordinator, str]
+    payment: SqliteStore, fake_coordinator: tuple[FakeCoordinator, str]
 ) -> AsyncIterator[PaymentApi]:
     _, addr = fake_coordinator
     resolver = StaleReservationResolver(

@@ -1,24 +1,22 @@
 """Checkout's phase two off the request path (`order_svc.settler.Settler`): decided
-transactions go out to the participants in batches, acknowledgements land in the real SQLite
+transactions go out to the participants in batches, acknowledgements land in the (in-memory)
 order store, and whatever was not acknowledged is handed over to the retry worker/recovery."""
 
 import asyncio
-import pathlib
 import time
 from collections.abc import AsyncIterator
 from functools import partial
 
 import pytest
-from test_coordinator import FakePeers
+from doubles import FakePeers
 
 from order_svc import checkout
 from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
 from order_svc.settler import Settler, Undelivered
-from order_svc.store import sqlite as order_sqlite
+from order_svc.store import OrderStore
 from shopmesh.errors import Aborted, FailedPrecondition
 from shopmesh.events.outbox import RETRY
-from shopmesh.store.sqlite import SqliteStore
 
 # The request's lease: long enough that only a hand-over can have given it up in a test.
 LEASE_S = 60.0
@@ -54,11 +52,9 @@ class BatchPeers(FakePeers):
 
 
 @pytest.fixture
-async def store(tmp_path: pathlib.Path) -> AsyncIterator[SqliteStore]:
-    store = order_sqlite.open_sqlite_store(tmp_path / "orders.db", "NORMAL")
-    await store.open()
-    yield store
-    await store.close()
+def store(order_store: OrderStore) -> OrderStore:
+    """The order store, in memory."""
+    return order_store
 
 
 @pytest.fixture
@@ -67,7 +63,7 @@ def peers() -> BatchPeers:
 
 
 @pytest.fixture
-async def settler(store: SqliteStore, peers: BatchPeers) -> AsyncIterator[Settler]:
+async def settler(store: OrderStore, peers: BatchPeers) -> AsyncIterator[Settler]:
     """A Settler with `run` in the background, as the order service runs it."""
     settler = Settler(store, peers)
     running = asyncio.create_task(settler.run(stop_grace_s=2.0))
@@ -81,7 +77,7 @@ async def settler(store: SqliteStore, peers: BatchPeers) -> AsyncIterator[Settle
 
 
 async def _decided(
-    store: SqliteStore, txn_ids: list[str], decision: Decision = Decision.COMMIT
+    store: OrderStore, txn_ids: list[str], decision: Decision = Decision.COMMIT
 ) -> list[CheckoutTxn]:
     """One order per transaction (1 of "a" at 3, user "u"), each begun and decided as the
     request does, so what the Settler gets is what the coordinator submits."""
@@ -101,17 +97,17 @@ async def _decided(
     return await store.transact(work)
 
 
-async def _txns(store: SqliteStore, txn_ids: list[str]) -> dict[str, CheckoutTxn]:
+async def _txns(store: OrderStore, txn_ids: list[str]) -> dict[str, CheckoutTxn]:
     return await store.read(lambda repo: {txn_id: repo.get_txn(txn_id) for txn_id in txn_ids})
 
 
-async def _retries(store: SqliteStore) -> list[str]:
+async def _retries(store: OrderStore) -> list[str]:
     """The transactions a retry event was published for (still in the outbox)."""
     rows = await store.read(lambda repo: repo.pending_events(100_000))
     return sorted(row.key for _, row in rows if row.topic == RETRY)
 
 
-async def _recoverable(store: SqliteStore) -> list[str]:
+async def _recoverable(store: OrderStore) -> list[str]:
     """What recovery would take over right now."""
     return sorted(await store.read(lambda repo: repo.unfinished_txns(time.time(), 1000)))
 

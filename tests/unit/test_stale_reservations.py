@@ -1,8 +1,6 @@
-"""A participant resolving stale HELD reservations by asking the coordinator, against a real
-stock SQLite store and a tiny real gRPC OrderService that only answers GetCheckoutOutcome."""
+"""A participant resolving stale HELD reservations by asking the coordinator, against the
+in-memory stock store and a tiny real gRPC OrderService that only answers GetCheckoutOutcome."""
 
-import asyncio
-import pathlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -10,14 +8,14 @@ from functools import partial
 
 import grpc
 import pytest
+from doubles import FakeCoordinator
 
 from shop.order.v1 import order_pb2, order_pb2_grpc
 from shopmesh.participant.reservations import State
 from shopmesh.participant.stale import StaleReservationResolver
-from shopmesh.store.sqlite import SqliteStore
 from stock_svc import inventory
 from stock_svc.inventory import Item
-from stock_svc.store import sqlite as stock_sqlite
+from stock_svc.store import StockStore
 
 HOLD_TIMEOUT_S = 30.0
 COMMITTED = order_pb2.CHECKOUT_OUTCOME_COMMITTED
@@ -25,30 +23,9 @@ ABORTED = order_pb2.CHECKOUT_OUTCOME_ABORTED
 PENDING = order_pb2.CHECKOUT_OUTCOME_PENDING
 
 
-class Coordinator(order_pb2_grpc.OrderServiceServicer):
-    """Answers GetCheckoutOutcome from `outcomes`; an outcome that is an exception is raised
-    (an internal error), "hang" never answers in time. Records who was asked about."""
-
-    def __init__(self) -> None:
-        self.outcomes: dict[str, object] = {}
-        self.asked: list[str] = []
-        self.before_answer = None  # an async function of the txn id, run before answering
-
-    async def GetCheckoutOutcome(self, request, context):
-        self.asked.append(request.transaction_id)
-        if self.before_answer is not None:
-            await self.before_answer(request.transaction_id)
-        outcome = self.outcomes.get(request.transaction_id, PENDING)
-        if outcome == "hang":
-            await asyncio.sleep(10)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return order_pb2.GetCheckoutOutcomeResponse(outcome=outcome)
-
-
 @pytest.fixture
-async def coordinator() -> AsyncIterator[tuple[Coordinator, str]]:
-    servicer = Coordinator()
+async def coordinator() -> AsyncIterator[tuple[FakeCoordinator, str]]:
+    servicer = FakeCoordinator()
     server = grpc.aio.server()
     order_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -58,16 +35,13 @@ async def coordinator() -> AsyncIterator[tuple[Coordinator, str]]:
 
 
 @pytest.fixture
-async def stock(tmp_path: pathlib.Path) -> AsyncIterator[SqliteStore]:
-    """Item "a" with 100 in stock."""
-    store = stock_sqlite.open_sqlite_store(tmp_path / "stock.db", "NORMAL")
-    await store.open()
-    await store.transact(lambda repo: repo.put(Item("a", 100, 1)))
-    yield store
-    await store.close()
+async def stock(stock_store: StockStore) -> StockStore:
+    """Item "a" with 100 in stock (in memory)."""
+    await stock_store.transact(lambda repo: repo.put(Item("a", 100, 1)))
+    return stock_store
 
 
-async def _resolver(store: SqliteStore, addr: str) -> AsyncIterator[StaleReservationResolver]:
+async def _resolver(store: StockStore, addr: str) -> AsyncIterator[StaleReservationResolver]:
     resolver = StaleReservationResolver(
         store,
         inventory.commit_reservation,
@@ -99,21 +73,21 @@ async def orphaned(stock) -> AsyncIterator[StaleReservationResolver]:
         yield resolver
 
 
-async def _hold(store: SqliteStore, txn_id: str, units: int, age_s: float) -> None:
+async def _hold(store: StockStore, txn_id: str, units: int, age_s: float) -> None:
     reserve = partial(
         inventory.reserve_stock, txn_id=txn_id, lines={"a": units}, now=time.time() - age_s
     )
     await store.transact(reserve)
 
 
-async def _states(store: SqliteStore, *txn_ids: str) -> dict[str, State]:
+async def _states(store: StockStore, *txn_ids: str) -> dict[str, State]:
     def read(repo):
         return {txn_id: repo.get_reservation(txn_id).state for txn_id in txn_ids}
 
     return await store.read(read)
 
 
-async def _stock(store: SqliteStore) -> int:
+async def _stock(store: StockStore) -> int:
     return await store.read(lambda repo: repo.get("a").stock)
 
 

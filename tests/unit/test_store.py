@@ -1,6 +1,7 @@
-"""The storage contract, on every adapter: rollback, durability across reopening, bulk loads,
-and atomic read-check-write under concurrency (within one process on every adapter, between
-processes on one SQLite file)."""
+"""The storage contract, on every adapter (SQLite, Spanner, memory): rollback, durability
+across reopening, bulk loads, and atomic read-check-write under concurrency (within one process
+on every adapter, between processes on one SQLite file). The rule tests run on the in-memory
+adapters; this suite is what shows those behave like the real ones."""
 
 import asyncio
 import collections
@@ -21,9 +22,23 @@ from payment_svc import accounts
 from payment_svc.accounts import DirectPayment, User
 from payment_svc.store import sqlite as payment_sqlite
 from shopmesh.errors import ShopError
+from shopmesh.store.memory import ConstraintViolation
 from stock_svc import inventory
 from stock_svc.inventory import Item
 from stock_svc.store import sqlite as stock_sqlite
+
+
+@pytest.fixture
+async def stock_store(open_store):
+    """Here the adapter under test, not the in-memory store the rule tests use."""
+    return await open_store(stock_sqlite)
+
+
+@pytest.fixture
+async def order_store(open_store):
+    """Here the adapter under test, not the in-memory store the rule tests use."""
+    return await open_store(order_sqlite)
+
 
 # --- rollback ---------------------------------------------------------------------------------
 
@@ -37,7 +52,7 @@ FAILURES = {
     "refused-rule": (partial(inventory.subtract_stock, item_id="0", amount=1000), ShopError),
     "check-constraint": (
         lambda items: items.put(Item("1", -1, 1)),
-        (sqlite3.IntegrityError, google_exceptions.GoogleAPICallError),
+        (sqlite3.IntegrityError, google_exceptions.GoogleAPICallError, ConstraintViolation),
     ),
 }
 
@@ -122,7 +137,7 @@ def put_items(items, chunk):
 async def test_batch_init_loads_every_row(stock_store, backend):
     # 100,000 rows is more than one Spanner commit may hold: stores load in chunks. The
     # emulator is slow at bulk writes, so it loads fewer rows, still in several chunks.
-    n = 100_000 if backend == "sqlite" else 5_000
+    n = 5_000 if backend == "spanner" else 100_000
     await stock_store.put_in_chunks(inventory.batch_items(n, 100, 5), put_items)
     probe = ("0", str(n - 1), str(n))
     assert await stock_store.read(lambda items: [items.get(i) for i in probe]) == [
