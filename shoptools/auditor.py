@@ -49,7 +49,7 @@ from google.protobuf.message import DecodeError
 from shop.events.v1 import events_pb2
 from shopmesh.events.kafka import KafkaSettings
 from shoptools.audit_stores import store_differences
-from shoptools.local_stack_info import read_stack_info
+from shoptools.stack_file import read_stack_file
 
 AuditEvent = events_pb2.AuditEvent
 
@@ -367,7 +367,7 @@ async def read_audit_events(settings: KafkaSettings, timeout_s: float) -> list[A
 
 def kafka_servers(given: str, run_dir: str | None = None) -> str:
     """--bootstrap-servers or KAFKA_BOOTSTRAP_SERVERS (`given`), else the local stack's."""
-    info = read_stack_info(run_dir) or {}
+    info = read_stack_file(run_dir) or {}
     return given or str(info.get("kafka_bootstrap_servers") or "")
 
 
@@ -404,7 +404,7 @@ def parse_args(argv: list[str], settings: KafkaSettings) -> argparse.Namespace:
             "local stack with `make up` (it writes run/stack.json)"
         )
     if args.check_stores == "":
-        args.check_stores = (read_stack_info() or {}).get("rest_url") or parser.error(
+        args.check_stores = (read_stack_file() or {}).get("rest_url") or parser.error(
             "--check-stores: give the gateway's URL (no local stack found)"
         )
     return args

@@ -62,10 +62,20 @@ def write_stack_file(stack) -> None:
     fresh.replace(path)  # readers never see half a file
 
 
-def read_stack_file(run_dir: pathlib.Path) -> dict | None:
-    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
-        return json.loads((run_dir / "stack.json").read_text())
-    return None
+def default_run_dir() -> pathlib.Path:
+    """Where `make up` keeps run/: $SHOP_RUN_DIR, else ./run."""
+    return pathlib.Path(os.environ.get("SHOP_RUN_DIR") or "run")
+
+
+def read_stack_file(run_dir: pathlib.Path | str | None = None) -> dict | None:
+    """The running local stack's description, or None when there is no readable one (no stack
+    runs there, or it is being rewritten by a stack that has just stopped)."""
+    path = pathlib.Path(run_dir if run_dir is not None else default_run_dir()) / "stack.json"
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
 
 
 def probe_ready(stack, name: str) -> bool:

@@ -14,7 +14,7 @@ from shopmesh.events.outbox import encode_audit
 from shoptools.audit_stores import store_differences
 from shoptools.auditor import Audit, audit, decode, kafka_servers, store_violations
 from shoptools.auditor import main as auditor_main
-from shoptools.local_stack_info import read_stack_info
+from shoptools.stack_file import read_stack_file
 
 ITEM, USER, ORDER = "item/i1", "user/u1", "order/o1"
 
@@ -293,16 +293,16 @@ def test_a_wrong_balance_after_a_reset_is_still_a_violation():
 # --- finding the local stack, comparing with the stores --------------------------------------
 
 
-def test_the_local_stack_info_is_read_from_the_run_dir(tmp_path, monkeypatch):
+def test_the_local_stack_file_is_read_from_the_run_dir(tmp_path, monkeypatch):
     info = {"kafka_bootstrap_servers": "127.0.0.1:19092", "rest_url": "http://127.0.0.1:18000"}
     (tmp_path / "stack.json").write_text(json.dumps(info))
     monkeypatch.setenv("SHOP_RUN_DIR", str(tmp_path))
 
-    assert read_stack_info(tmp_path) == info
-    assert read_stack_info() == info
-    assert read_stack_info(tmp_path / "nothing") is None
+    assert read_stack_file(tmp_path) == info
+    assert read_stack_file() == info
+    assert read_stack_file(tmp_path / "nothing") is None
     (tmp_path / "stack.json").write_text("{not json")
-    assert read_stack_info(tmp_path) is None
+    assert read_stack_file(tmp_path) is None
 
 
 def test_kafka_is_the_given_servers_else_the_local_stacks(tmp_path, monkeypatch):
