@@ -6,9 +6,9 @@ relies on none of that: production runs Apache Kafka, configured by KAFKA_* sett
 
 import importlib.util
 import pathlib
-import socket
 import subprocess
-import time
+
+from shoptools.listening import wait_listening
 
 
 def tansu_binary() -> pathlib.Path:
@@ -42,15 +42,4 @@ def spawn_broker(port: int, log_path: pathlib.Path) -> subprocess.Popen:
 def start_broker(port: int, log_path: pathlib.Path) -> subprocess.Popen:
     """Start the broker on 127.0.0.1:port and wait until it accepts connections."""
     process = spawn_broker(port, log_path)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"kafka broker exited with {process.returncode}; see {log_path}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise TimeoutError("kafka broker did not start in 30s") from None
-            time.sleep(0.02)
+    return wait_listening(process, port, "kafka broker", log_path)

@@ -8,9 +8,9 @@ Cloud SDK of the `gcloud` on PATH, then in the Debian package's path.
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
-import time
+
+from shoptools.listening import wait_listening
 
 DEBIAN_PATH = pathlib.Path("/usr/lib/google-cloud-sdk/bin/cloud_spanner_emulator/emulator_main")
 INSTALL_HINT = (
@@ -47,15 +47,4 @@ def start_emulator(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"spanner emulator exited with {process.returncode}; see {log_path}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise TimeoutError("spanner emulator did not start in 30s") from None
-            time.sleep(0.02)
+    return wait_listening(process, port, "spanner emulator", log_path)
