@@ -12,8 +12,8 @@ from typing import Any
 import grpc
 
 from order_svc.peers import Peers
-from shoptools.sim.vloop import PROCESS
 from shopmesh.errors import ShopError
+from shoptools.sim.vloop import PROCESS
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Network:
         cut = any(service in self.weather.partitioned for service in services)
         return cut or self._rng.random() < self.weather.drop
 
-    async def call(self, service: str, method: str, request: Any, timeout: float | None) -> Any:
+    async def call(self, service: str, method: str, request: Any, deadline_s: float | None) -> Any:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future = loop.create_future()
         caller = PROCESS.get()
@@ -58,7 +58,7 @@ class Network:
         for _ in range(copies):
             loop.call_later(self._delay(), self._arrive, caller, service, method, request, answer)
         try:
-            return await asyncio.wait_for(answer, timeout)
+            return await asyncio.wait_for(answer, deadline_s)
         except TimeoutError:
             raise _rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded") from None
 
@@ -116,7 +116,8 @@ class _Method:
         self._service = service
         self._name = name
 
-    async def __call__(self, request, timeout=None, wait_for_ready=None, metadata=None):
+    # grpc.aio's signature, which `shopmesh.rpc.clients.call` calls.
+    async def __call__(self, request, timeout=None, wait_for_ready=None, metadata=None):  # noqa: ASYNC109
         return await self._network.call(self._service, self._name, request, timeout)
 
 

@@ -53,13 +53,16 @@ class Plan:
 
 def draw(rng: random.Random) -> Plan:
     coordinators = rng.choice((1, 1, 2))
-    items = {f"i{n}": (rng.randint(0, 12), rng.randint(0, 5)) for n in range(rng.randint(1, 4))}
-    users = {f"u{n}": rng.randint(0, 40) for n in range(rng.randint(1, 3))}
+    items = {f"i{n}": (rng.randint(0, 20), rng.randint(0, 5)) for n in range(rng.randint(1, 4))}
+    users = {f"u{n}": rng.randint(0, 120) for n in range(rng.randint(1, 3))}
     size = rng.choice((1, 3, 8, 20, 40)) if rng.random() > 0.05 else 300
     orders = {
         f"o{n}": (
             rng.choice(list(users)),
-            {item: rng.randint(1, 3) for item in rng.sample(list(items), rng.randint(1, len(items)))},
+            {
+                item: rng.randint(1, 3)
+                for item in rng.sample(list(items), rng.randint(1, len(items)))
+            },
         )
         for n in range(max(1, size // 2))
     }

@@ -357,7 +357,9 @@ class World:
             state(self.stores["payment"], "users")[user_id] = User(user_id, credit)
         for order_id, (user_id, lines) in self.plan.orders.items():
             order_lines = [Line(i, q, self.plan.items[i][1]) for i, q in lines.items()]
-            state(self.stores["order"], "orders")[order_id] = Order(order_id, user_id, False, order_lines)
+            state(self.stores["order"], "orders")[order_id] = Order(
+                order_id, user_id, False, order_lines
+            )
 
     async def _watch(self) -> None:
         while True:
@@ -398,7 +400,11 @@ class World:
         try:
             await self._until(plan.FAULT_PHASE_S)
             # Faults that last past the phase end with it (and every op is answered by then).
-            await asyncio.wait(work, timeout=max(f.duration_s for f in self.plan.faults or [plan.Fault(0, "", "", 0)]) + CLIENT_TIMEOUT_S)
+            await asyncio.wait(
+                work,
+                timeout=max(f.duration_s for f in self.plan.faults or [plan.Fault(0, "", "", 0)])
+                + CLIENT_TIMEOUT_S,
+            )
             for task in work:
                 if task.done() and not task.cancelled() and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]

@@ -1,0 +1,79 @@
+"""The deterministic simulator (shoptools.sim) over the real checkout classes: a fixed budget
+of seeds must keep every invariant, a seed must replay exactly, and two deliberately broken
+variants of the protocol (built here by subclassing, nothing in production code) must be caught
+within that budget. `make sim SEEDS=100000` runs longer."""
+
+import asyncio
+import dataclasses
+import os
+from functools import partial
+
+from order_svc.checkout import Decision
+from order_svc.coordinator import CheckoutCoordinator
+from shopmesh.participant.stale import StaleReservationResolver
+from shoptools.sim import world
+
+# CI's budget: about 45 s on the 2-core CI machine. SIM_SEEDS overrides it.
+BUDGET = int(os.environ.get("SIM_SEEDS", "1000"))
+
+
+def first_caught(build: world.Build) -> world.Outcome | None:
+    for seed in range(BUDGET):
+        outcome = world.run(seed, build, trace=False)
+        if outcome.violation is not None:
+            return outcome
+    return None
+
+
+def report(outcome: world.Outcome) -> str:
+    traced = world.run(outcome.seed)
+    steps = "\n".join(traced.minimal_trace())
+    return (
+        f"seed {outcome.seed}: {outcome.violation}\n{steps}\nreplay: make sim SEED={outcome.seed}"
+    )
+
+
+def test_every_invariant_holds_over_the_budget() -> None:
+    broken = first_caught(world.Build())
+    assert broken is None, report(broken)
+
+
+def test_one_seed_replays_exactly() -> None:
+    seed = next(s for s in range(100) if sum(world.run(s, trace=False).faults.values()) >= 4)
+    first, again = world.run(seed), world.run(seed)
+    assert first.trace == again.trace
+    assert first.answers == again.answers and first.trace
+
+
+class ImpatientResolver(StaleReservationResolver):
+    """Mutant: a participant that cancels a reservation HELD past its timeout on its own,
+    instead of asking the coordinator."""
+
+    async def resolve(self, txn_id: str) -> bool:
+        await self._store.transact(partial(self._cancel, txn_id=txn_id, now=self._clock()))
+        return True
+
+
+class HastyCoordinator(CheckoutCoordinator):
+    """Mutant: a coordinator that answers 200 before its COMMIT is in the log (it logs it
+    in the background)."""
+
+    async def _decide(self, txn, refusal):
+        if refusal is not None:
+            return await super()._decide(txn, refusal)
+        asyncio.ensure_future(super()._decide(txn, refusal))
+        return dataclasses.replace(txn, decision=Decision.COMMIT)
+
+
+def test_a_participant_deciding_on_its_own_is_caught() -> None:
+    caught = first_caught(world.Build(resolver=ImpatientResolver))
+    assert caught is not None, f"not caught in {BUDGET} seeds"
+    assert "cancelled committed" in str(caught.violation) or "never finished" in str(
+        caught.violation
+    ), report(caught)
+
+
+def test_answering_before_the_commit_is_logged_is_caught() -> None:
+    caught = first_caught(world.Build(coordinator=HastyCoordinator))
+    assert caught is not None, f"not caught in {BUDGET} seeds"
+    assert "200 for" in str(caught.violation), report(caught)
