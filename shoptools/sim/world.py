@@ -384,8 +384,10 @@ class World:
         return Snapshot.of(self.stores["order"], self.stores["stock"], self.stores["payment"])
 
     async def main(self) -> None:
+        """The run; the first broken invariant, wherever it is found, ends it."""
         loop = asyncio.get_running_loop()
         self._start = loop.time()
+        self._broken: asyncio.Future = loop.create_future()
         for store in self.stores.values():
             await store.open()
         self._seed_stores()
@@ -394,39 +396,53 @@ class World:
         weather.max_delay_s = self.plan.max_delay_s
         for service in self.services.values():
             service.boot()
-        background = [loop.create_task(self._relay()), loop.create_task(self._watch())]
-        work = [loop.create_task(self._op(op)) for op in self.plan.ops]
+        tasks = [
+            loop.create_task(self._guard(self._relay())),
+            loop.create_task(self._guard(self._watch())),
+        ]
+        work = [loop.create_task(self._guard(self._op(op))) for op in self.plan.ops]
         work += [loop.create_task(self._fault(fault)) for fault in self.plan.faults]
+        phases = loop.create_task(self._guard(self._phases(work)))
         try:
-            await self._until(plan.FAULT_PHASE_S)
-            # Faults that last past the phase end with it (and every op is answered by then).
-            await asyncio.wait(
-                work,
-                timeout=max(f.duration_s for f in self.plan.faults or [plan.Fault(0, "", "", 0)])
-                + CLIENT_TIMEOUT_S,
-            )
-            for task in work:
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-            self._heal()
-            self.trace("healed: no more faults")
-            await self._quiet(plan.SETTLE_PHASE_S)
-            self._relay_once()
-            self.monitor.check(self._snapshot())
-            invariants.check_quiet(
-                self._snapshot(),
-                dict(invariants.rows(self.stores["stock"], "items")),
-                dict(invariants.rows(self.stores["payment"], "users")),
-                {item: units for item, (units, _) in self.plan.items.items()},
-                dict(self.plan.users),
-                self._direct_paid(),
-                self.audit,
-            )
+            await asyncio.wait({phases, self._broken}, return_when=asyncio.FIRST_COMPLETED)
+            if self._broken.done():
+                raise self._broken.exception()  # type: ignore[misc]
+            phases.result()
         finally:
-            for task in [*background, *work]:
+            for task in [*tasks, *work, phases]:
                 task.cancel()
             for service in self.services.values():
                 service.crash()
+
+    async def _guard(self, coro: Any) -> None:
+        try:
+            await coro
+        except Violation as violation:
+            if not self._broken.done():
+                self._broken.set_exception(violation)
+
+    async def _phases(self, work: list[asyncio.Task]) -> None:
+        await self._until(plan.FAULT_PHASE_S)
+        # Faults that last past the phase end with it (and every op is answered by then).
+        longest = max((fault.duration_s for fault in self.plan.faults), default=0.0)
+        await asyncio.wait(work, timeout=longest + CLIENT_TIMEOUT_S)
+        for task in work:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        self._heal()
+        self.trace("healed: no more faults")
+        await self._quiet(plan.SETTLE_PHASE_S)
+        self._relay_once()
+        self.monitor.check(self._snapshot())
+        invariants.check_quiet(
+            self._snapshot(),
+            dict(invariants.rows(self.stores["stock"], "items")),
+            dict(invariants.rows(self.stores["payment"], "users")),
+            {item: units for item, (units, _) in self.plan.items.items()},
+            dict(self.plan.users),
+            self._direct_paid(),
+            self.audit,
+        )
 
     def _direct_paid(self) -> dict[str, int]:
         paid: collections.Counter[str] = collections.Counter()
@@ -448,6 +464,9 @@ def run(seed: int, build: Build | None = None, trace: bool = True) -> Outcome:
     try:
         loop.run_until_complete(world.main())
     except Violation as violation:
+        # The trace is filtered by these: an order's transactions are about it too.
+        txns = invariants.rows(world.stores["order"], "checkouts").values()
+        violation.about += [t.txn_id for t in txns if t.order_id in violation.about]
         world.outcome.violation = violation
     finally:
         uuid.uuid4, outbox._now = saved[0], saved[1]  # type: ignore[assignment]
