@@ -31,9 +31,9 @@ def report(outcome: world.Outcome, build: world.Build | None = None) -> str:
     """The seed, the violation and the steps that led to it (the seed run again, traced)."""
     traced = world.run(outcome.seed, build)
     steps = "\n".join(traced.minimal_trace())
-    return (
-        f"seed {outcome.seed}: {outcome.violation}\n{steps}\nreplay: make sim SEED={outcome.seed}"
-    )
+    seed = outcome.seed
+    replay = f"make sim SEED={seed} TRACE=1" if build is None else f"world.run({seed}, {build})"
+    return f"seed {seed}: {outcome.violation}\n{steps}\nreplay: {replay}"
 
 
 def test_every_invariant_holds_over_the_budget() -> None:
