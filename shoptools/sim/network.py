@@ -23,6 +23,8 @@ class Weather:
     drop: float = 0.0
     duplicate: float = 0.0
     max_delay_s: float = 0.002
+    # How often a store transaction fails before it commits (a disk or connection error).
+    store_failure: float = 0.0
     partitioned: set[str] = field(default_factory=set)  # service names cut off from all
 
 

@@ -48,6 +48,7 @@ class Plan:
     drop: float
     duplicate: float
     max_delay_s: float
+    store_failure: float
     services: list[str] = field(default_factory=list)
 
 
@@ -99,4 +100,6 @@ def draw(rng: random.Random) -> Plan:
         duplicate=rng.choice((0.0, 0.0, 0.05, 0.3)),
         max_delay_s=rng.choice((0.002, 0.02, 0.2, 0.5)),
         services=services,
+        # Drawn last, so that adding it left every earlier draw of a seed as it was.
+        store_failure=rng.choice((0.0, 0.0, 0.0, 0.01, 0.05)),
     )

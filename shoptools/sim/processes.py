@@ -16,6 +16,10 @@ class ProcessDead(BaseException):
     BaseException, so that no `except Exception` of the code under test swallows it)."""
 
 
+class StoreFailure(RuntimeError):
+    """A store transaction that failed before it committed (simulated disk I/O error)."""
+
+
 class Incarnation:
     def __init__(self, service: str, name: str) -> None:
         self.service = service
@@ -52,7 +56,15 @@ class ProcessStore:
     """One incarnation's handle on a service's store: each transaction takes a little virtual
     time (disk, network), so that others interleave, and none of a dead incarnation commits."""
 
-    def __init__(self, store: Any, owner: Incarnation, rng: random.Random, latency_s: float):
+    def __init__(
+        self,
+        store: Any,
+        owner: Incarnation,
+        rng: random.Random,
+        latency_s: float,
+        weather: Any = None,
+    ) -> None:
+        self._weather = weather
         self._store = store
         self._owner = owner
         self._rng = rng
@@ -62,6 +74,8 @@ class ProcessStore:
         if not self._owner.alive:
             raise ProcessDead(self._owner.name)
         await asyncio.sleep(self._rng.uniform(0.0, self._latency_s))
+        if self._weather is not None and self._rng.random() < self._weather.store_failure:
+            raise StoreFailure("disk I/O error (simulated)")
 
     def _fenced(self, work: Callable) -> Callable:
         def guarded(repo):

@@ -34,7 +34,7 @@ from shopmesh.participant.stale import StaleReservationResolver
 from shoptools.sim import invariants, plan
 from shoptools.sim.invariants import Monitor, Snapshot, Violation
 from shoptools.sim.network import Network, OrderStub, SimPeers
-from shoptools.sim.processes import Incarnation, ProcessStore, Service
+from shoptools.sim.processes import Incarnation, ProcessStore, Service, StoreFailure
 from shoptools.sim.vloop import VirtualTimeLoop
 from stock_svc import inventory
 from stock_svc.api import StockParticipant
@@ -51,6 +51,7 @@ REFUSALS = {
     "CHECKOUT_TIMED_OUT",
     "ORDER_NOT_FOUND",
     "ORDER_CHANGED",
+    "CHECKOUT_UNDECIDED",
 }
 
 
@@ -129,7 +130,9 @@ class World:
 
     def _store(self, incarnation: Incarnation, service: str) -> ProcessStore:
         store = self.services[service].store
-        return ProcessStore(store, incarnation, self.rng, plan.STORE_LATENCY_S)
+        return ProcessStore(
+            store, incarnation, self.rng, plan.STORE_LATENCY_S, self.network.weather
+        )
 
     def _start_participant(self, strategy: Any, rules: Any, incarnation: Incarnation) -> None:
         clock = asyncio.get_running_loop().time
@@ -232,6 +235,7 @@ class World:
 
     def _heal(self) -> None:
         self.network.weather.drop = self.network.weather.duplicate = 0.0
+        self.network.weather.store_failure = 0.0
         # Delays well inside the calls' deadlines: slower than that is a partition by another
         # name, and nothing can finish in one.
         self.network.weather.max_delay_s = min(self.network.weather.max_delay_s, 0.05)
@@ -279,6 +283,9 @@ class World:
             error = task.exception()
             assert isinstance(error, ShopError)
             self._refused(order_id, error.reason, asked_at)
+        elif isinstance(task.exception(), StoreFailure):
+            # A store that failed before this request committed anything: nothing changed.
+            self._answered(order_id, "500 store failed")
         elif task.exception() is not None:
             raise Violation(f"checkout of {order_id} answered 500: {task.exception()!r}", order_id)
         else:
@@ -338,6 +345,8 @@ class World:
         await asyncio.wait({task})
         if task.cancelled():
             result = "crashed"
+        elif isinstance(task.exception(), StoreFailure):
+            result = "store failed"
         elif isinstance(task.exception(), ShopError):
             result = task.exception().reason  # type: ignore[union-attr]
         elif task.exception() is not None:
@@ -394,6 +403,7 @@ class World:
         weather = self.network.weather
         weather.drop, weather.duplicate = self.plan.drop, self.plan.duplicate
         weather.max_delay_s = self.plan.max_delay_s
+        weather.store_failure = self.plan.store_failure
         for service in self.services.values():
             service.boot()
         tasks = [
