@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE fmt typecheck breaking monitoring-config chaos
+.PHONY: help install protos check-generated lint envoy-config k8s-config k8s-validate up up-spanner spanner-schema up-detached down test test-unit smoke bench clean FORCE fmt typecheck breaking monitoring-config chaos sim
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -122,6 +122,13 @@ image-test: $(STAMP) ## build the image, run the shop from it and from the dev o
 # CHAOS_ARGS passes options through, e.g. make chaos CHAOS_ARGS="--replicas 2 --duration 30".
 chaos: $(STAMP) ## checkout load under kills and pauses on a fresh supervised stack: build/chaos/
 	$(BIN)/python -m shoptools.chaos $(CHAOS_ARGS)
+
+# make sim SEEDS=100000 (from START=0) explores longer than make test's budget; SEED=n replays
+# one seed (TRACE=1: every step). Stops at the first seed that breaks an invariant.
+SEEDS ?= 10000
+START ?= 0
+sim: $(STAMP) ## deterministic simulation of checkout under faults: SEEDS=n, or SEED=n TRACE=1 to replay
+	$(BIN)/python -m shoptools.sim $(if $(SEED),--seed $(SEED) $(if $(TRACE),--trace),--start $(START) --seeds $(SEEDS))
 
 clean: ## remove the virtualenv, build output and local data
 	rm -rf $(VENV) .venv-* build run data

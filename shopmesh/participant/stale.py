@@ -33,13 +33,15 @@ class StaleReservationResolver:
         hold_timeout_s: float,
         rpc_timeout_s: float,
         clock: Callable[[], float] = time.time,
+        coordinator: order_pb2_grpc.OrderServiceStub | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._commit = commit
         self._cancel = cancel
-        self._channel = open_channel(coordinator_addr, [ORDER_SERVICE])
-        self._coordinator = order_pb2_grpc.OrderServiceStub(self._channel)
+        # A stub handed in (the simulator's) needs no channel of ours.
+        self._channel = None if coordinator else open_channel(coordinator_addr, [ORDER_SERVICE])
+        self._coordinator = coordinator or order_pb2_grpc.OrderServiceStub(self._channel)
         self._hold_timeout_s = hold_timeout_s
         self._rpc_timeout_s = rpc_timeout_s
 
@@ -53,7 +55,8 @@ class StaleReservationResolver:
                 except Exception:
                     log.exception("resolving stale reservations failed; retrying later")
         finally:
-            await self._channel.close()
+            if self._channel is not None:
+                await self._channel.close()
 
     async def resolve_once(self) -> int:
         cutoff = self._clock() - self._hold_timeout_s
