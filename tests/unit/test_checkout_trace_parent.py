@@ -133,3 +133,36 @@ def test_the_traceparent_kept_is_that_of_a_sampled_span_only(sampled):
             assert tracing.traceparent() == (TRACEPARENT if sampled else "")
     finally:
         tracing._TRACER = None
+
+
+def test_an_audit_event_names_the_trace_beside_the_request():
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    from shop.events.v1 import events_pb2
+    from shopmesh.events.audit import Event
+    from shopmesh.events.outbox import encode_audit
+    from shopmesh.telemetry import request_context, tracing
+
+    event = Event("item/a", "stock_added", {"amount": 1, "stock": 1})
+    context = SpanContext(
+        0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, False, TraceFlags(1)
+    )
+
+    def encoded() -> events_pb2.AuditEvent:
+        return events_pb2.AuditEvent.FromString(encode_audit(event, "stock").payload)
+
+    token = request_context.begin("req-1")
+    try:
+        with trace.use_span(NonRecordingSpan(context)):
+            assert (encoded().request_id, encoded().trace_id) == ("req-1", "")  # tracing off
+            tracing._TRACER = trace.get_tracer("test")
+            try:
+                assert (encoded().request_id, encoded().trace_id) == (
+                    "req-1",
+                    "4bf92f3577b34da6a3ce929d0e0e4736",
+                )
+            finally:
+                tracing._TRACER = None
+    finally:
+        request_context.end(token)
