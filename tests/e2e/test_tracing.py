@@ -85,6 +85,17 @@ def ancestors(span: dict, spans: list[dict]) -> list[dict]:
     return chain
 
 
+def below(span: dict, top: dict, spans: list[dict]) -> bool:
+    """Whether `top` is an ancestor of `span` among the spans arrived so far (an open parent,
+    not exported yet, ends the walk)."""
+    by_id = {s["span_id"]: s for s in spans if s["trace_id"] == span["trace_id"]}
+    while span["parent_span_id"] in by_id:
+        span = by_id[span["parent_span_id"]]
+        if span is top or span["span_id"] == top["span_id"]:
+            return True
+    return False
+
+
 def trace_of_txn(stack: Stack, txn_id: str) -> str:
     """The trace id order's log line about the checkout names."""
     lines = [r for r in log_records(stack, "order") if r.get("txn_id") == txn_id]
@@ -255,3 +266,59 @@ def test_a_recovered_checkouts_recovery_span_links_to_the_trace_it_began_in(
     assert any(s["service"] == "gateway" for s in original)
     reserved = {s["service"] for s in original if s["name"] == RESERVE and s["kind"] == "SERVER"}
     assert reserved == {"stock", "payment"}
+
+
+def test_a_commit_a_crashed_participant_missed_is_resent_in_a_span_linking_its_checkout(
+    traced_crash_stack: Stack, receiver: TraceReceiver
+):
+    with httpx.Client(base_url=traced_crash_stack.config.rest_url, timeout=30) as client:
+        shop = Shop(client)
+        # Stock dies on the commit: the checkout is answered 200, its commit to stock is not
+        # delivered and is handed over (a retry event through order's outbox), then resent.
+        traced_crash_stack.restart_service(
+            "stock", extra_env={"SHOP_FAULT_POINT": "commit.before_apply"}
+        )
+        txn_id = paid_checkout(shop)
+        assert traced_crash_stack.processes["stock"].wait(timeout=30) == EXIT_CODE
+
+        def undelivered() -> bool:
+            # Stock comes back only once order gave up on the call (its retries end there).
+            missed = f"decision for {txn_id} not delivered to stock"
+            return any(missed in r["message"] for r in log_records(traced_crash_stack, "order"))
+
+        wait_until(undelivered, "order to give the commit to stock up", 30)
+        traced_crash_stack.restart_service("stock")
+    trace_id = trace_of_txn(traced_crash_stack, txn_id)
+
+    def resent() -> dict | None:
+        spans = read_spans(receiver.out)
+        linking = [
+            s
+            for s in spans
+            if s["name"] in ("recover checkout", "redrive checkout")
+            and trace_id in [link["trace_id"] for link in s["links"]]
+            and any(
+                c["service"] == "stock" and c["name"] == SETTLE and c["kind"] == "SERVER"
+                for c in spans_of(spans, s["trace_id"])
+                if below(c, s, spans)
+            )
+        ]
+        return linking[0] if linking else None
+
+    span = wait_until(resent, "a resent commit's span linking the checkout", 60)
+    assert span["service"] == "order" and span["attributes"]["shop.txn_id"] == txn_id
+    # The link is the checkout's own span: order's Checkout, in the checkout's trace.
+    spans = read_spans(receiver.out)
+    (checkout,) = [
+        s for s in spans_of(spans, trace_id) if s["name"] == CHECKOUT_RPC and s["kind"] == "SERVER"
+    ]
+    assert [link["span_id"] for link in span["links"]] == [checkout["span_id"]]
+    # The hand-over went through order's outbox and the retry topic: both left spans.
+    wait_until(
+        lambda: (
+            {"outbox relay", "checkout retry"}
+            <= {s["name"] for s in read_spans(receiver.out) if s["service"] == "order"}
+        ),
+        "order's relay and retry worker spans",
+        60,
+    )
