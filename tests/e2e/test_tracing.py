@@ -259,13 +259,17 @@ def test_a_recovered_checkouts_recovery_span_links_to_the_trace_it_began_in(
             if s["service"] == peer and s["name"] == SETTLE and s["kind"] == "SERVER"
         ]
         assert recovered in ancestors(served, spans)
+
     # The linked trace is the checkout's: the gateway's span and both reserves are in it.
-    original = wait_until(
-        lambda: spans_of(read_spans(receiver.out), trace_id) or None, "the checkout's trace", 30
-    )
-    assert any(s["service"] == "gateway" for s in original)
-    reserved = {s["service"] for s in original if s["name"] == RESERVE and s["kind"] == "SERVER"}
-    assert reserved == {"stock", "payment"}
+    def checkouts_trace() -> list[dict] | None:
+        original = spans_of(read_spans(receiver.out), trace_id)
+        gateway = any(s["service"] == "gateway" for s in original)
+        reserved = {
+            s["service"] for s in original if s["name"] == RESERVE and s["kind"] == "SERVER"
+        }
+        return original if gateway and reserved == {"stock", "payment"} else None
+
+    wait_until(checkouts_trace, "the checkout's trace: gateway and both reserves", 30)
 
 
 def test_a_commit_a_crashed_participant_missed_is_resent_in_a_span_linking_its_checkout(
