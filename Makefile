@@ -63,11 +63,16 @@ envoy-config: $(STAMP) ## write build/envoy.yaml for the default local ports and
 # interface, the descriptor set inline so that the ConfigMap alone is enough.
 # tests/k8s reads K8S_ENVOY_ARGS from here to check that the committed file is current.
 K8S_ENVOY_CONFIG := k8s/base/gateway/envoy.yaml
+# The prod overlay's gateway also traces (10 % of requests) to the operator's collector.
+K8S_PROD_ENVOY_CONFIG := k8s/overlays/prod/gateway/envoy.yaml
+K8S_PROD_ENVOY_ARGS := --otlp-collector=otel-collector.observability:4317 --trace-sampling=10
 K8S_ENVOY_ARGS := --embed-descriptor --rest-addr=0.0.0.0:8000 --grpc-addr=0.0.0.0:8081 --admin-addr=0.0.0.0:9901 --stats-addr=0.0.0.0:9902 --upstream=stock=stock:50051 --upstream=payment=payment:50052 --upstream=order=order:50053
 
-k8s-config: $(STAMP) ## regenerate k8s/base/gateway/envoy.yaml after a proto change (commit it)
+k8s-config: $(STAMP) ## regenerate the gateway configs of k8s/base and k8s/overlays/prod after a proto change (commit them)
 	$(BIN)/python envoy/generate.py --out $(K8S_ENVOY_CONFIG) $(K8S_ENVOY_ARGS)
 	$(BIN)/envoy --mode validate -c $(K8S_ENVOY_CONFIG)
+	$(BIN)/python envoy/generate.py --out $(K8S_PROD_ENVOY_CONFIG) $(K8S_ENVOY_ARGS) $(K8S_PROD_ENVOY_ARGS)
+	$(BIN)/envoy --mode validate -c $(K8S_PROD_ENVOY_CONFIG)
 
 monitoring-config: $(STAMP) ## regenerate k8s/monitoring/dashboard.json (commit it) and check the alert rules
 	$(BIN)/python k8s/monitoring/generate.py

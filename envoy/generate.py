@@ -200,6 +200,7 @@ def build_config(
     timeout_s: float,
     limits: Limits,
     otlp_collector: str = "",
+    trace_sampling: float = 100.0,
 ) -> dict:
     services = shop_services(descriptor_set)
     missing = sorted(set(services.values()) - set(upstreams))
@@ -221,7 +222,7 @@ def build_config(
         transcoder(services, descriptor_path, request_fields(descriptor_set)),
     ]
     grpc_filters = [*rate_limit(limits), body_limit(limits)]
-    hcm = {**connection_limits(limits), **tracing(bool(otlp_collector))}
+    hcm = {**connection_limits(limits), **tracing(bool(otlp_collector), trace_sampling)}
     listeners = [
         listener(
             "rest",
@@ -277,7 +278,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--otlp-collector",
         default="",
         metavar="HOST:PORT",
-        help="trace every request and export the spans over OTLP/gRPC there (default: no tracing)",
+        help="trace requests and export the spans over OTLP/gRPC there (default: no tracing)",
+    )
+    parser.add_argument(
+        "--trace-sampling",
+        type=float,
+        default=100.0,
+        metavar="PERCENT",
+        help="with --otlp-collector: the percentage of requests traced (default 100)",
     )
     parser.add_argument(
         "--embed-descriptor",
@@ -315,6 +323,7 @@ def main(argv: list[str]) -> None:
         timeout_s=args.timeout_s,
         limits=limits,
         otlp_collector=args.otlp_collector,
+        trace_sampling=args.trace_sampling,
     )
     if args.embed_descriptor:
         config = embed_descriptor(config, descriptor_set)

@@ -7,14 +7,15 @@ COLLECTOR_CLUSTER = "otlp_collector"
 SERVICE_NAME = "gateway"
 
 
-def tracing(collector_given: bool) -> dict:
-    """The connection manager's `tracing` setting (none without a collector)."""
+def tracing(collector_given: bool, sampling_percent: float = 100.0) -> dict:
+    """The connection manager's `tracing` setting (none without a collector). The gateway
+    decides which requests are traced (`sampling_percent` of them): the services' samplers
+    are parent-based and follow its decision."""
     if not collector_given:
         return {}
     return {
         "tracing": {
-            # Every request: the services' samplers are parent-based and follow this.
-            "random_sampling": {"value": 100},
+            "random_sampling": {"value": sampling_percent},
             "provider": {
                 "name": "envoy.tracers.opentelemetry",
                 "typed_config": {

@@ -42,6 +42,9 @@ class CheckoutTxn:
     # Who may drive the transaction until when (the request, then one recovering process).
     lease_owner: str = ""
     lease_until: float = 0.0
+    # The W3C traceparent of the request that began it, when that was traced ("" otherwise):
+    # recovery and the retry worker link their spans to it.
+    trace_parent: str = ""
 
     @property
     def finished(self) -> bool:
@@ -105,6 +108,7 @@ def begin(
     timeout_s: float,
     owner: str,
     lease_s: float,
+    trace_parent: str = "",
 ) -> Begun:
     order = find_order(repo, order_id)
     if order.paid:
@@ -122,6 +126,7 @@ def begin(
         deadline=now + timeout_s,
         lease_owner=owner,
         lease_until=now + lease_s,
+        trace_parent=trace_parent,
     )
     order.checkout_txn = txn_id
     repo.put(order)

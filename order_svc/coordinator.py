@@ -18,6 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -97,6 +98,7 @@ class CheckoutCoordinator:
                 timeout_s=self._timeout_s,
                 owner=self.owner,
                 lease_s=self._lease_s,
+                trace_parent=tracing.traceparent(),
             )
         )
         match begun:
@@ -208,7 +210,10 @@ class CheckoutCoordinator:
         if txn is None:
             # Finished, unknown, or another process holds it: nothing for us to do.
             return True
-        return txn.decision is not None and await self.settler.settle(txn, Undelivered.KEEP)
+        if txn.decision is None:
+            return False
+        with _linked_span(txn, "redrive checkout"):
+            return await self.settler.settle(txn, Undelivered.KEEP)
 
     async def recover_once(self) -> int:
         """Finish every transaction whose lease expired; returns how many were driven."""
@@ -217,13 +222,16 @@ class CheckoutCoordinator:
         )
         taken = await asyncio.gather(*(self._take_over(txn_id) for txn_id in expired))
         decided = [txn for txn in taken if txn is not None and txn.decision is not None]
-        for txn in decided:
+        # All in the settler's next batches: one call per participant for many transactions.
+        await asyncio.gather(*(self._recover(txn) for txn in decided))
+        return len(decided)
+
+    async def _recover(self, txn: CheckoutTxn) -> bool:
+        with _linked_span(txn, "recover checkout"):
             decision = txn.decision.value if txn.decision else ""
             log.info("recovering %s: resending %s", txn.txn_id, decision)
             recovery_action(f"resend_{decision.lower()}")
-        # All in the settler's next batches: one call per participant for many transactions.
-        await asyncio.gather(*(self.settler.settle(txn, Undelivered.KEEP) for txn in decided))
-        return len(decided)
+            return await self.settler.settle(txn, Undelivered.KEEP)
 
     async def _take_over(self, txn_id: str) -> CheckoutTxn | None:
         """Take the lease of an unfinished transaction (None: finished, unknown, or another
@@ -248,6 +256,13 @@ class CheckoutCoordinator:
             except Exception:
                 log.exception("recovery pass failed; retrying")
             await asyncio.sleep(interval_s)
+
+
+def _linked_span(txn: CheckoutTxn, name: str) -> AbstractContextManager[object]:
+    """Work that finishes a checkout after its request: a span linking the checkout's trace."""
+    decision = txn.decision.value if txn.decision else ""
+    attributes = {"shop.txn_id": txn.txn_id, "shop.decision": decision}
+    return tracing.span(name, links=[txn.trace_parent], attributes=attributes)
 
 
 def _undecided(txn: CheckoutTxn, lease_s: float) -> ShopError:

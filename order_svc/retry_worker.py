@@ -10,6 +10,9 @@ A worker handles its partitions' events one after another, so one transaction th
 finish (a participant that refuses the decision for good, e.g. RESERVATION_NOT_FOUND after
 lost data) must not hold up the rest: after `give_up_after_s` it is left to recovery, which
 keeps resending it in its batches, and counted (`retry_event_gave_up`) so that someone looks.
+
+With tracing on, each retry event is handled in a `checkout retry` span (CONSUMER) and each
+attempt in a `redrive checkout` span below it that links the checkout's own trace.
 """
 
 import asyncio
@@ -18,11 +21,12 @@ import time
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer
+from opentelemetry.trace import SpanKind
 
 from order_svc.coordinator import CheckoutCoordinator
 from shop.events.v1 import events_pb2
 from shopmesh.events.kafka import KafkaSettings
-from shopmesh.telemetry import request_context
+from shopmesh.telemetry import request_context, tracing
 from shopmesh.telemetry.metrics import recovery_action
 
 log = logging.getLogger(__name__)
@@ -72,7 +76,15 @@ class CheckoutRetryWorker:
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         async for record in consumer:
             retry = events_pb2.CheckoutRetry.FromString(record.value)
-            with request_context.detached(retry.transaction_id):
+            attributes = {
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "shop.txn_id": retry.transaction_id,
+            }
+            with (
+                request_context.detached(retry.transaction_id),
+                tracing.span("checkout retry", kind=SpanKind.CONSUMER, attributes=attributes),
+            ):
                 await self.handle(retry)
             await consumer.commit()
 

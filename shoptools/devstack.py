@@ -311,6 +311,10 @@ class Stack:
         ]
         collector = self.config.otlp_collector
         tracing_args = [f"--otlp-collector={collector}"] if collector else []
+        if collector and "ratio" in env.get("OTEL_TRACES_SAMPLER", ""):
+            # The gateway decides for a request: the services' ratio, as Envoy's percentage.
+            percent = 100 * float(env.get("OTEL_TRACES_SAMPLER_ARG", "1"))
+            tracing_args.append(f"--trace-sampling={percent:g}")
         subprocess.run(
             [
                 sys.executable,

@@ -31,6 +31,7 @@ _TXN_COLUMNS = (
     "PaymentDone",
     "LeaseOwner",
     "LeaseUntil",
+    "TraceParent",
     "UnfinishedLeaseUntil",
 )
 
@@ -54,6 +55,7 @@ def _txn_row(txn: CheckoutTxn) -> tuple:
         txn.payment_done,
         txn.lease_owner,
         txn.lease_until,
+        txn.trace_parent or None,
         None if txn.finished else txn.lease_until,
     )
 
@@ -72,6 +74,7 @@ def _txn(row: list) -> CheckoutTxn:
         payment_done=row[9],
         lease_owner=row[10],
         lease_until=row[11],
+        trace_parent=row[12] or "",
     )
 
 

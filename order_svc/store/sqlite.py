@@ -9,7 +9,7 @@ from order_svc.checkout import CheckoutTxn, Decision
 from order_svc.orders import Line, Order
 from shopmesh.events import sqlite_outbox
 from shopmesh.events.sqlite_outbox import SqliteOutbox
-from shopmesh.store.sqlite import SqliteStore
+from shopmesh.store.sqlite import SqliteStore, add_column
 
 # Lines are read and written with their order, never alone: one JSON column keeps an order
 # one row (one read, one write per change).
@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS checkouts (
     payment_done INTEGER NOT NULL,
     lease_owner  TEXT NOT NULL,
     lease_until  REAL NOT NULL,
-    finished     INTEGER NOT NULL
+    finished     INTEGER NOT NULL,
+    trace_parent TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS checkouts_unfinished ON checkouts (lease_until) WHERE finished = 0;
 """
@@ -45,8 +46,13 @@ CREATE INDEX IF NOT EXISTS checkouts_unfinished ON checkouts (lease_until) WHERE
 _ORDER_COLUMNS = "order_id, user_id, paid, lines, checkout_txn"
 _TXN_COLUMNS = (
     "txn_id, order_id, user_id, lines, total, deadline, decision, refusal,"
-    " stock_done, payment_done, lease_owner, lease_until, finished"
+    " stock_done, payment_done, lease_owner, lease_until, finished, trace_parent"
 )
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Files made before checkouts kept their trace get the column (empty: nothing to link)."""
+    add_column(conn, "checkouts", "trace_parent TEXT")
 
 
 def _order_row(order: Order) -> tuple:
@@ -69,6 +75,7 @@ def _txn_row(txn: CheckoutTxn) -> tuple:
         txn.lease_owner,
         txn.lease_until,
         int(txn.finished),
+        txn.trace_parent or None,
     )
 
 
@@ -86,6 +93,7 @@ def _txn(row: tuple) -> CheckoutTxn:
         payment_done=bool(row[9]),
         lease_owner=row[10],
         lease_until=row[11],
+        trace_parent=row[13] or "",
     )
 
 
@@ -128,7 +136,7 @@ class SqliteOrders(SqliteOutbox):
     def put_txn(self, txn: CheckoutTxn) -> None:
         self._conn.execute(
             f"INSERT OR REPLACE INTO checkouts ({_TXN_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _txn_row(txn),
         )
 
@@ -142,4 +150,4 @@ class SqliteOrders(SqliteOutbox):
 
 
 def open_sqlite_store(path: pathlib.Path, synchronous: str) -> SqliteStore[SqliteOrders]:
-    return SqliteStore(path, SCHEMA, SqliteOrders, synchronous=synchronous)
+    return SqliteStore(path, SCHEMA, SqliteOrders, synchronous=synchronous, migrate=migrate)

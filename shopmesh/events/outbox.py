@@ -5,7 +5,8 @@ Stores keep encoded rows (topic, key, payload) next to their data; the relay
 
 An event made while serving a request carries the request's id. Its transaction id is then
 the request's too (where the request did not name one), so that the log lines that follow
-name the checkout transaction the order service just began.
+name the checkout transaction the order service just began. With tracing on it carries the
+call's trace id too.
 """
 
 import time
@@ -16,7 +17,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from shop.events.v1 import events_pb2
 from shopmesh.events.audit import Event
-from shopmesh.telemetry import request_context
+from shopmesh.telemetry import request_context, tracing
 
 AUDIT = "audit"
 RETRY = "retry"
@@ -47,6 +48,7 @@ def encode_audit(event: Event, service: str) -> OutboxRow:
         service=service,
         transaction_id=event.transaction_id,
         request_id=request.request_id if request is not None else "",
+        trace_id=tracing.trace_id() if tracing.enabled() else "",
         **{event.change: event.fields},
     )
     return OutboxRow(AUDIT, event.entity_key, message.SerializeToString())

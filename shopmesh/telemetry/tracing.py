@@ -11,7 +11,10 @@ imported): the request path pays one check (`enabled()`) per call. With it on:
 - `shopmesh.rpc.clients.call` opens a CLIENT span and sends its `traceparent` on;
 - a batched call (`shopmesh.batching`, `LinkedBatch`) runs in an INTERNAL span whose parent is
   the first checkout it serves and which links to every one of them;
-- log lines carry the current `trace_id` (`shopmesh.telemetry.logs`).
+- log lines carry the current `trace_id` (`shopmesh.telemetry.logs`), and so do audit events;
+- work that outlives its request (recovery, the retry worker, the outbox relay) runs in spans
+  of its own (`span`); a checkout keeps its `traceparent` in the coordinator's log, so that
+  recovering it later links back to the trace it began in.
 """
 
 import logging
@@ -123,6 +126,46 @@ def client_span(name: str, peer: str) -> Iterator[list[tuple[str, str]]]:
         carrier: dict[str, str] = {}
         _PROPAGATOR.inject(carrier)
         yield list(carrier.items())
+
+
+def traceparent() -> str:
+    """The W3C `traceparent` of the current span if it is sampled, else "" (always "" with
+    tracing off): what a checkout keeps in its log record for the work that finishes it."""
+    if _TRACER is None:
+        return ""
+    context = trace.get_current_span().get_span_context()
+    if not (context.is_valid and context.trace_flags.sampled):
+        return ""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+def _linked(traceparents: Sequence[str]) -> list[Link]:
+    links = []
+    for parent in traceparents:
+        if parent:
+            context = trace.get_current_span(_PROPAGATOR.extract({"traceparent": parent}))
+            if context.get_span_context().is_valid:
+                links.append(Link(context.get_span_context()))
+    return links
+
+
+def span(
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    links: Sequence[str] = (),
+    attributes: dict[str, Any] | None = None,
+) -> AbstractContextManager[object]:
+    """A span of background work (recovery, a retry, an outbox relay pass): a child of the
+    current span, or the root of a trace of its own, linking the `traceparent`s given (the
+    checkouts it works for). Nothing with tracing off."""
+    if _TRACER is None:
+        return nullcontext()
+    return _TRACER.start_as_current_span(
+        name, kind=kind, links=_linked(links), attributes=attributes
+    )
 
 
 def trace_id() -> str:

@@ -28,6 +28,9 @@ class Settings:
     out: pathlib.Path
     seed: int
     profile: bool = False
+    # --tracing: settings compared side by side (shoptools.bench.tracing_cost); () = not.
+    tracing: tuple[str, ...] = ()
+    tracing_rounds: int = 3
 
     @property
     def mode(self) -> str:
@@ -65,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="local stack only: py-spy flame graphs of the services over the measured load,"
         " <out>/profile-<service>.svg",
     )
+    add(
+        "--tracing",
+        metavar="off,0.01,1.0",
+        help="CPU per checkout with tracing off and at these sampling ratios, one local stack"
+        " each, measured in alternating rounds (default --rate 200); <out>/tracing.json",
+    )
+    add("--tracing-rounds", type=int, default=3, help="with --tracing: rounds (default 3)")
     return parser
 
 
@@ -92,7 +102,20 @@ def parse_settings(argv: list[str]) -> Settings:
         out=args.out,
         seed=args.seed if args.seed is not None else random.randrange(2**31),
         profile=args.profile,
+        tracing=_tracing(parser, args.tracing),
+        tracing_rounds=args.tracing_rounds,
     )
+
+
+def _tracing(parser: argparse.ArgumentParser, value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    from shoptools.bench.tracing_cost import parse_tracing
+
+    try:
+        return parse_tracing(value)
+    except ValueError as error:
+        parser.error(f"--tracing: {error}")
 
 
 def check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -103,6 +126,13 @@ def check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     for name in ["rate", "concurrency", "connections"]:
         if getattr(args, name) is not None and getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive")
+    if args.tracing and (args.url or args.profile or args.concurrency):
+        parser.error(
+            "--tracing starts its own stacks at a fixed --rate: drop --url, --profile"
+            " and --concurrency"
+        )
+    if args.tracing_rounds <= 0:
+        parser.error("--tracing-rounds must be positive")
     if args.profile and args.url:
         parser.error("--profile needs the local stack (it attaches to its processes): drop --url")
     if args.price < 0 or args.warmup < 0 or args.calibrate < 0 or args.timeout <= 0:

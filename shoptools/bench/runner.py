@@ -105,6 +105,10 @@ def generator_cpu(done: Run) -> dict:
 
 
 def run(settings: Settings) -> int:
+    if settings.tracing:
+        from shoptools.bench import tracing_cost  # its own stacks, side by side
+
+        return tracing_cost.run(settings)
     with target(settings) as shop:
         init = initialise(shop.url, settings)
         capacity = calibrate(shop.url, settings)

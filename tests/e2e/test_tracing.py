@@ -1,7 +1,8 @@
 """Traces, as an operator meets them: with an OTLP collector configured, one checkout through
 the gateway is one trace, from Envoy's span through order to stock and payment, each span the
 child of the call that caused it; a batched participant call links every checkout it served;
-and the log lines name the trace."""
+the log lines name the trace; and a checkout that a crash left to recovery is finished in a
+span that links the trace it began in."""
 
 import os
 import pathlib
@@ -13,9 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from shopmesh.faults import EXIT_CODE
 from shoptools.devstack import Stack, StackConfig, free_ports
 from shoptools.traces import CHECKOUT_RPC, TraceReceiver, read_spans, spans_of, timeline
 
+from .checkout_helpers import FAST_RECOVERY
 from .helpers import Shop, log_records, ok
 from .kafka_helpers import wait_until
 
@@ -80,6 +83,17 @@ def ancestors(span: dict, spans: list[dict]) -> list[dict]:
         span = parent_of(span, spans)
         chain.append(span)
     return chain
+
+
+def below(span: dict, top: dict, spans: list[dict]) -> bool:
+    """Whether `top` is an ancestor of `span` among the spans arrived so far (an open parent,
+    not exported yet, ends the walk)."""
+    by_id = {s["span_id"]: s for s in spans if s["trace_id"] == span["trace_id"]}
+    while span["parent_span_id"] in by_id:
+        span = by_id[span["parent_span_id"]]
+        if span is top or span["span_id"] == top["span_id"]:
+            return True
+    return False
 
 
 def trace_of_txn(stack: Stack, txn_id: str) -> str:
@@ -183,3 +197,132 @@ def test_the_stacks_own_receiver_and_show_print_the_last_checkout(tmp_path: path
     assert lines[0].startswith("trace ")
     assert "gateway: " in lines[1] and "[SERVER]" in lines[1]
     assert any(f"order: {CHECKOUT_RPC} [SERVER]" in line for line in lines)
+
+
+@pytest.fixture
+def traced_crash_stack(tmp_path: pathlib.Path, receiver: TraceReceiver) -> Iterator[Stack]:
+    """A traced stack with short timeouts, so that recovery happens within seconds."""
+    config = StackConfig.ephemeral(tmp_path, {**FAST_RECOVERY, "OTEL_BSP_SCHEDULE_DELAY": "100"})
+    config.otlp_collector = receiver.address
+    stack = Stack(config)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_a_recovered_checkouts_recovery_span_links_to_the_trace_it_began_in(
+    traced_crash_stack: Stack, receiver: TraceReceiver
+):
+    with httpx.Client(base_url=traced_crash_stack.config.rest_url, timeout=30) as client:
+        shop = Shop(client)
+        item = shop.create_item(price=3, stock=5)
+        order = shop.create_order(shop.create_user(credit=10))
+        shop.add_item(order, item, 1)
+        # The order service dies right after logging COMMIT, before sending it: only recovery,
+        # in the next order process, can finish the checkout. The client names the trace.
+        traced_crash_stack.restart_service(
+            "order", extra_env={"SHOP_FAULT_POINT": "checkout.after_decision"}
+        )
+        trace_id = "5ca1ab1e" * 4
+        traceparent = f"00-{trace_id}-{'b' * 16}-01"
+        answer = client.post(f"/orders/checkout/{order}", headers={"traceparent": traceparent})
+        assert answer.status_code >= 500
+        assert traced_crash_stack.processes["order"].wait(timeout=30) == EXIT_CODE
+        traced_crash_stack.restart_service("order")
+        wait_until(lambda: shop.order(order)["paid"], "the order paid", 30)
+
+    def recovery() -> list[dict] | None:
+        """The recovery span's trace, once its settles on both participants are in."""
+        spans = read_spans(receiver.out)
+        recovering = [s for s in spans if s["name"] == "recover checkout"]
+        if not recovering:
+            return None
+        settled = spans_of(spans, recovering[0]["trace_id"])
+        served = {s["service"] for s in settled if s["name"] == SETTLE and s["kind"] == "SERVER"}
+        return settled if served == {"stock", "payment"} else None
+
+    spans = wait_until(recovery, "the recovery's trace with both settles", 60)
+    print("\n".join(timeline(spans)))
+    (recovered,) = [s for s in spans if s["name"] == "recover checkout"]
+    # A trace of its own, in the restarted order process, linking the checkout's trace.
+    assert recovered["service"] == "order" and not recovered["parent_span_id"]
+    assert recovered["trace_id"] != trace_id
+    assert [link["trace_id"] for link in recovered["links"]] == [trace_id]
+    assert recovered["attributes"]["shop.decision"] == "COMMIT"
+    # Its settles (the commit resent) run below it, on both participants.
+    for peer in ("stock", "payment"):
+        (served,) = [
+            s
+            for s in spans
+            if s["service"] == peer and s["name"] == SETTLE and s["kind"] == "SERVER"
+        ]
+        assert recovered in ancestors(served, spans)
+
+    # The linked trace is the checkout's: the gateway's span and both reserves are in it.
+    def checkouts_trace() -> list[dict] | None:
+        original = spans_of(read_spans(receiver.out), trace_id)
+        gateway = any(s["service"] == "gateway" for s in original)
+        reserved = {
+            s["service"] for s in original if s["name"] == RESERVE and s["kind"] == "SERVER"
+        }
+        return original if gateway and reserved == {"stock", "payment"} else None
+
+    wait_until(checkouts_trace, "the checkout's trace: gateway and both reserves", 30)
+
+
+def test_a_commit_a_crashed_participant_missed_is_resent_in_a_span_linking_its_checkout(
+    traced_crash_stack: Stack, receiver: TraceReceiver
+):
+    with httpx.Client(base_url=traced_crash_stack.config.rest_url, timeout=30) as client:
+        shop = Shop(client)
+        # Stock dies on the commit: the checkout is answered 200, its commit to stock is not
+        # delivered and is handed over (a retry event through order's outbox), then resent.
+        traced_crash_stack.restart_service(
+            "stock", extra_env={"SHOP_FAULT_POINT": "commit.before_apply"}
+        )
+        txn_id = paid_checkout(shop)
+        assert traced_crash_stack.processes["stock"].wait(timeout=30) == EXIT_CODE
+
+        def undelivered() -> bool:
+            # Stock comes back only once order gave up on the call (its retries end there).
+            missed = f"decision for {txn_id} not delivered to stock"
+            return any(missed in r["message"] for r in log_records(traced_crash_stack, "order"))
+
+        wait_until(undelivered, "order to give the commit to stock up", 30)
+        traced_crash_stack.restart_service("stock")
+    trace_id = trace_of_txn(traced_crash_stack, txn_id)
+
+    def resent() -> dict | None:
+        spans = read_spans(receiver.out)
+        linking = [
+            s
+            for s in spans
+            if s["name"] in ("recover checkout", "redrive checkout")
+            and trace_id in [link["trace_id"] for link in s["links"]]
+            and any(
+                c["service"] == "stock" and c["name"] == SETTLE and c["kind"] == "SERVER"
+                for c in spans_of(spans, s["trace_id"])
+                if below(c, s, spans)
+            )
+        ]
+        return linking[0] if linking else None
+
+    span = wait_until(resent, "a resent commit's span linking the checkout", 60)
+    assert span["service"] == "order" and span["attributes"]["shop.txn_id"] == txn_id
+    # The link is the checkout's own span: order's Checkout, in the checkout's trace.
+    spans = read_spans(receiver.out)
+    (checkout,) = [
+        s for s in spans_of(spans, trace_id) if s["name"] == CHECKOUT_RPC and s["kind"] == "SERVER"
+    ]
+    assert [link["span_id"] for link in span["links"]] == [checkout["span_id"]]
+    # The hand-over went through order's outbox and the retry topic: both left spans.
+    wait_until(
+        lambda: (
+            {"outbox relay", "checkout retry"}
+            <= {s["name"] for s in read_spans(receiver.out) if s["service"] == "order"}
+        ),
+        "order's relay and retry worker spans",
+        60,
+    )

@@ -22,6 +22,8 @@ MONITORING = K8S / "monitoring"
 OVERLAYS = ["dev", "prod"]
 TARGETS = {"base": K8S / "base", **{name: K8S / "overlays" / name for name in OVERLAYS}}
 ENVOY_CONFIG = K8S / "base" / "gateway" / "envoy.yaml"
+# The prod overlay's: the same plus Envoy's OpenTelemetry tracer (`make k8s-config`).
+PROD_ENVOY_CONFIG = K8S / "overlays" / "prod" / "gateway" / "envoy.yaml"
 SHOP_IMAGE = "shopmesh"
 SHOP_SOURCES = ["shopmesh", "stock_svc", "payment_svc", "order_svc"]
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
@@ -84,6 +86,9 @@ def _generate_config_map(directory: pathlib.Path, generator: dict, docs: list[di
     existing = find(docs, "ConfigMap", generator["name"])
     if generator.get("behavior") == "merge" and existing:
         existing["data"].update(data)
+        return
+    if generator.get("behavior") == "replace" and existing:
+        existing["data"] = data
         return
     metadata = {"name": generator["name"]}
     docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data})
@@ -210,7 +215,7 @@ def raw_resource_files() -> Iterator[pathlib.Path]:
     for path in sorted(K8S.rglob("*.yaml")):
         if (
             path.name != "kustomization.yaml"
-            and path != ENVOY_CONFIG
+            and path not in (ENVOY_CONFIG, PROD_ENVOY_CONFIG)
             and MONITORING not in path.parents
         ):
             yield path

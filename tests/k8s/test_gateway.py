@@ -10,7 +10,16 @@ import sys
 
 import pytest
 
-from .manifests import ENVOY_CONFIG, ROOT, envoy_config, find, listen_port, of_kind, service_pods
+from .manifests import (
+    ENVOY_CONFIG,
+    PROD_ENVOY_CONFIG,
+    ROOT,
+    envoy_config,
+    find,
+    listen_port,
+    of_kind,
+    service_pods,
+)
 
 pytestmark = pytest.mark.k8s
 
@@ -107,7 +116,7 @@ def test_gateway_listens_on_its_declared_ports(docs: tuple[dict, ...]):
     }
 
 
-def test_gateway_mounts_the_generated_config(docs: tuple[dict, ...]):
+def test_gateway_mounts_the_generated_config(docs: tuple[dict, ...], overlay: str):
     container = gateway_container(docs)
     args = container["args"]
     config_path = pathlib.PurePosixPath(args[args.index("--config-path") + 1])
@@ -115,7 +124,8 @@ def test_gateway_mounts_the_generated_config(docs: tuple[dict, ...]):
     volumes = find(docs, "Deployment", "gateway")["spec"]["template"]["spec"]["volumes"]
     [volume] = [v for v in volumes if v["name"] == mount["name"]]
     config_map = find(docs, "ConfigMap", volume["configMap"]["name"])
-    assert config_map["data"][config_path.name] == ENVOY_CONFIG.read_text()
+    generated = PROD_ENVOY_CONFIG if overlay == "prod" else ENVOY_CONFIG  # prod: with tracing
+    assert config_map["data"][config_path.name] == generated.read_text()
 
 
 def test_the_load_balancer_exposes_rest_and_grpc_only(docs: tuple[dict, ...]):

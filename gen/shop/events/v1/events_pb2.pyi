@@ -9,13 +9,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AuditEvent(_message.Message):
-    __slots__ = ("event_id", "occurred_at", "entity_key", "service", "transaction_id", "request_id", "item_created", "stock_added", "stock_subtracted", "stock_reserved", "stock_committed", "stock_cancelled", "user_created", "funds_added", "credit_paid", "credit_refunded", "credit_reserved", "credit_committed", "credit_cancelled", "order_created", "order_item_added", "order_item_removed", "order_deleted", "checkout_started", "checkout_committed", "checkout_aborted")
+    __slots__ = ("event_id", "occurred_at", "entity_key", "service", "transaction_id", "request_id", "trace_id", "item_created", "stock_added", "stock_subtracted", "stock_reserved", "stock_committed", "stock_cancelled", "user_created", "funds_added", "credit_paid", "credit_refunded", "credit_reserved", "credit_committed", "credit_cancelled", "order_created", "order_item_added", "order_item_removed", "order_deleted", "checkout_started", "checkout_committed", "checkout_aborted")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     ENTITY_KEY_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_CREATED_FIELD_NUMBER: _ClassVar[int]
     STOCK_ADDED_FIELD_NUMBER: _ClassVar[int]
     STOCK_SUBTRACTED_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +43,7 @@ class AuditEvent(_message.Message):
     service: str
     transaction_id: str
     request_id: str
+    trace_id: str
     item_created: ItemCreated
     stock_added: StockAdded
     stock_subtracted: StockSubtracted
@@ -62,7 +64,7 @@ class AuditEvent(_message.Message):
     checkout_started: CheckoutStarted
     checkout_committed: CheckoutCommitted
     checkout_aborted: CheckoutAborted
-    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entity_key: _Optional[str] = ..., service: _Optional[str] = ..., transaction_id: _Optional[str] = ..., request_id: _Optional[str] = ..., item_created: _Optional[_Union[ItemCreated, _Mapping]] = ..., stock_added: _Optional[_Union[StockAdded, _Mapping]] = ..., stock_subtracted: _Optional[_Union[StockSubtracted, _Mapping]] = ..., stock_reserved: _Optional[_Union[StockReserved, _Mapping]] = ..., stock_committed: _Optional[_Union[StockReservationCommitted, _Mapping]] = ..., stock_cancelled: _Optional[_Union[StockReservationCancelled, _Mapping]] = ..., user_created: _Optional[_Union[UserCreated, _Mapping]] = ..., funds_added: _Optional[_Union[FundsAdded, _Mapping]] = ..., credit_paid: _Optional[_Union[CreditPaid, _Mapping]] = ..., credit_refunded: _Optional[_Union[CreditRefunded, _Mapping]] = ..., credit_reserved: _Optional[_Union[CreditReserved, _Mapping]] = ..., credit_committed: _Optional[_Union[CreditReservationCommitted, _Mapping]] = ..., credit_cancelled: _Optional[_Union[CreditReservationCancelled, _Mapping]] = ..., order_created: _Optional[_Union[OrderCreated, _Mapping]] = ..., order_item_added: _Optional[_Union[OrderItemAdded, _Mapping]] = ..., order_item_removed: _Optional[_Union[OrderItemRemoved, _Mapping]] = ..., order_deleted: _Optional[_Union[OrderDeleted, _Mapping]] = ..., checkout_started: _Optional[_Union[CheckoutStarted, _Mapping]] = ..., checkout_committed: _Optional[_Union[CheckoutCommitted, _Mapping]] = ..., checkout_aborted: _Optional[_Union[CheckoutAborted, _Mapping]] = ...) -> None: ...
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entity_key: _Optional[str] = ..., service: _Optional[str] = ..., transaction_id: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., item_created: _Optional[_Union[ItemCreated, _Mapping]] = ..., stock_added: _Optional[_Union[StockAdded, _Mapping]] = ..., stock_subtracted: _Optional[_Union[StockSubtracted, _Mapping]] = ..., stock_reserved: _Optional[_Union[StockReserved, _Mapping]] = ..., stock_committed: _Optional[_Union[StockReservationCommitted, _Mapping]] = ..., stock_cancelled: _Optional[_Union[StockReservationCancelled, _Mapping]] = ..., user_created: _Optional[_Union[UserCreated, _Mapping]] = ..., funds_added: _Optional[_Union[FundsAdded, _Mapping]] = ..., credit_paid: _Optional[_Union[CreditPaid, _Mapping]] = ..., credit_refunded: _Optional[_Union[CreditRefunded, _Mapping]] = ..., credit_reserved: _Optional[_Union[CreditReserved, _Mapping]] = ..., credit_committed: _Optional[_Union[CreditReservationCommitted, _Mapping]] = ..., credit_cancelled: _Optional[_Union[CreditReservationCancelled, _Mapping]] = ..., order_created: _Optional[_Union[OrderCreated, _Mapping]] = ..., order_item_added: _Optional[_Union[OrderItemAdded, _Mapping]] = ..., order_item_removed: _Optional[_Union[OrderItemRemoved, _Mapping]] = ..., order_deleted: _Optional[_Union[OrderDeleted, _Mapping]] = ..., checkout_started: _Optional[_Union[CheckoutStarted, _Mapping]] = ..., checkout_committed: _Optional[_Union[CheckoutCommitted, _Mapping]] = ..., checkout_aborted: _Optional[_Union[CheckoutAborted, _Mapping]] = ...) -> None: ...
 
 class ItemCreated(_message.Message):
     __slots__ = ("price", "stock")
