@@ -12,6 +12,7 @@ participants acknowledge. A lease in the store lets only one process drive a tra
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -120,8 +121,15 @@ class CheckoutCoordinator:
         faults.crash_point("checkout.after_decision")
         settled = self.settler.settle(txn, Undelivered.HAND_OVER)
         if txn.decision is Decision.ABORT:
-            await settled
+            await self._within_deadline(settled, txn)
         return txn
+
+    async def _within_deadline(self, settled: "asyncio.Future[bool]", txn: CheckoutTxn) -> None:
+        """Wait for the cancels, but not past the checkout's deadline: a participant that hangs
+        (stopped, partitioned) would hold the refusal for its whole call timeout. The abort is
+        logged already; the settler goes on sending it and hands it over if undelivered."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(settled), max(0.0, txn.deadline - self._clock()))
 
     async def _decide(self, txn: CheckoutTxn, refusal: dict | None) -> CheckoutTxn:
         """Log the decision; a store that fails is tried again (deciding is idempotent: the

@@ -198,6 +198,27 @@ async def test_a_hanging_participant_aborts_at_its_deadline(store, coordinator, 
     assert (order.paid, order.checkout_txn) == (False, None)
 
 
+async def test_a_stopped_participant_does_not_hold_the_refusal_past_the_deadline(store, peers):
+    """A participant that hangs (SIGSTOP) makes the reserve time out; the cancel to it hangs
+    too. The client has its refusal by the checkout's deadline, and the cancel, durable in the
+    log, reaches the participant once it answers again: nothing stays held."""
+    coordinator = CheckoutCoordinator(store, peers, timeout_s=0.3, lease_s=10.0)
+    peers.timeout_s = 0.2
+    peers.reserve_delay["payment"] = 5.0
+    stopped = peers.settle_gate["payment"] = asyncio.Event()
+    # Far more than the deadline, far less than a hang: it answers, or it did not in time.
+    error = await asyncio.wait_for(_refusal(coordinator.checkout("o1")), 3.0)
+    assert error.reason == "DEPENDENCY_UNAVAILABLE"
+    txn_id = peers.reserves[0][1]
+    assert peers.settled("stock") == [(txn_id, False)]
+    stopped.set()  # SIGCONT
+    await coordinator.settler.flush()
+    assert peers.settled("payment") == [(txn_id, False)]
+    assert (await _txn(store, txn_id)).finished
+    order = await _order(store)
+    assert (order.paid, order.checkout_txn) == (False, None)
+
+
 @pytest.mark.parametrize(("down", "refusing"), [("stock", "payment"), ("payment", "stock")])
 async def test_a_business_reason_beats_an_unreachable_participant(
     store, peers, coordinator, down, refusing
