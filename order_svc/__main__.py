@@ -28,6 +28,8 @@ class OrderSettings:
     # The reserve phase's deadline; the lease a request holds; how often recovery looks.
     checkout_timeout_s: float
     lease_s: float
+    # The request path's short lease, renewed while alive (0: the long one, not renewed).
+    live_lease_s: float
     recovery_interval_s: float
 
     @classmethod
@@ -40,6 +42,7 @@ class OrderSettings:
             payment_addr=env_str("PAYMENT_SERVICE_ADDR", "127.0.0.1:50052"),
             checkout_timeout_s=env_float("CHECKOUT_TIMEOUT_S", 5.0),
             lease_s=env_float("RECOVERY_LEASE_S", 10.0),
+            live_lease_s=env_float("CHECKOUT_LIVE_LEASE_S", 3.0),
             recovery_interval_s=env_float("RECOVERY_INTERVAL_S", 1.0),
         )
 
@@ -49,11 +52,16 @@ async def main() -> None:
     peers = Peers(settings.stock_addr, settings.payment_addr, settings.service.rpc_timeout_s)
     store = open_store(settings.service)
     coordinator = CheckoutCoordinator(
-        store, peers, timeout_s=settings.checkout_timeout_s, lease_s=settings.lease_s
+        store,
+        peers,
+        timeout_s=settings.checkout_timeout_s,
+        lease_s=settings.lease_s,
+        live_lease_s=settings.live_lease_s or None,
     )
     api = OrderApi(store, peers, coordinator)
     background = [
         coordinator.settler.run,
+        coordinator.run_lease_renewal,
         lambda: coordinator.run_recovery(settings.recovery_interval_s),
     ]
     if settings.service.kafka.enabled:

@@ -252,6 +252,19 @@ def claim(
     return txn
 
 
+def renew_leases(
+    repo: Checkouts, txn_ids: Collection[str], owner: str, now: float, lease_s: float
+) -> None:
+    """The owner is alive and still driving these: their leases run `lease_s` from now (a lease
+    given up or taken by another process stays as it is)."""
+    for txn_id in txn_ids:
+        txn = repo.get_txn(txn_id)
+        if txn is None or txn.finished or txn.lease_owner != owner or txn.lease_until <= 0.0:
+            continue
+        txn.lease_until = max(txn.lease_until, now + lease_s)
+        repo.put_txn(txn)
+
+
 def record_settlements(
     repo: Checkouts, acks: dict[str, tuple[bool, bool]], handing_over: Collection[str] = ()
 ) -> list[CheckoutTxn]:

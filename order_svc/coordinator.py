@@ -12,6 +12,7 @@ participants acknowledge. A lease in the store lets only one process drive a tra
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -57,6 +58,7 @@ class CheckoutCoordinator:
         lease_s: float,
         poll_s: float = 0.01,
         clock: Callable[[], float] = time.time,
+        live_lease_s: float | None = None,
     ) -> None:
         self._store = store
         self._peers = peers
@@ -64,6 +66,11 @@ class CheckoutCoordinator:
         self._timeout_s = timeout_s
         # The request holds the lease past its deadline long enough to send its decision.
         self._lease_s = max(lease_s, timeout_s + 2 * peers.timeout_s)
+        # With `live_lease_s` the request path's lease is that short one instead, renewed
+        # while this process drives the transaction (run_lease_renewal): a dead owner is
+        # known on any host once it runs out (docs/checkout.md, "a dead owner").
+        self._live_lease_s = live_lease_s
+        self._driving: set[str] = set()
         self._poll_s = poll_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # Phase two of the request path; run `settler.run` in the background.
@@ -97,7 +104,7 @@ class CheckoutCoordinator:
                 now=self._clock(),
                 timeout_s=self._timeout_s,
                 owner=self.owner,
-                lease_s=self._lease_s,
+                lease_s=self._live_lease_s or self._lease_s,
                 trace_parent=tracing.traceparent(),
             )
         )
@@ -110,7 +117,11 @@ class CheckoutCoordinator:
                     return await self._checkout(order_id)
                 return self._answer(found)
             case Started(txn):
-                return self._answer(await self._run(txn))
+                self._driving.add(txn.txn_id)
+                try:
+                    return self._answer(await self._run(txn))
+                finally:
+                    self._driving.discard(txn.txn_id)
         raise AssertionError(f"begin answered {begun!r}")
 
     async def _run(self, txn: CheckoutTxn) -> CheckoutTxn:
@@ -122,8 +133,15 @@ class CheckoutCoordinator:
         faults.crash_point("checkout.after_decision")
         settled = self.settler.settle(txn, Undelivered.HAND_OVER)
         if txn.decision is Decision.ABORT:
-            await settled
+            await self._within_deadline(settled, txn)
         return txn
+
+    async def _within_deadline(self, settled: "asyncio.Future[bool]", txn: CheckoutTxn) -> None:
+        """Wait for the cancels, but not past the checkout's deadline: a participant that hangs
+        (stopped, partitioned) would hold the refusal for its whole call timeout. The abort is
+        logged already; the settler goes on sending it and hands it over if undelivered."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(settled), max(0.0, txn.deadline - self._clock()))
 
     async def _decide(self, txn: CheckoutTxn, refusal: dict | None) -> CheckoutTxn:
         """Log the decision; a store that fails is tried again (deciding is idempotent: the
@@ -181,7 +199,7 @@ class CheckoutCoordinator:
         cancels go out again from here (they are idempotent, and batched with others)."""
         while True:
             txn = await self._store.read(partial(checkout.existing, txn_id=txn_id))
-            if txn.decision is None and orphans.owner_known_dead(txn.lease_owner):
+            if txn.decision is None and self._owner_gone(txn):
                 # A dead owner's transaction need not wait for its lease (orphans.py).
                 txn = await self._store.transact(partial(orphans.abort_orphan, txn_id=txn_id))
             elif txn.decision is None and self._clock() > txn.lease_until:
@@ -193,6 +211,37 @@ class CheckoutCoordinator:
             if txn.decision is not None:
                 return txn
             await asyncio.sleep(self._poll_s)
+
+    def _owner_gone(self, txn: CheckoutTxn) -> bool:
+        """Known dead on this host, or (short leases on) its lease ran out before the deadline:
+        the owner stopped renewing it, and a decision it might still try loses to ours."""
+        now = self._clock()
+        renewing = self._live_lease_s is not None and txn.lease_owner != self.owner
+        expired = renewing and txn.lease_until < now <= txn.deadline
+        return expired or orphans.owner_known_dead(txn.lease_owner)
+
+    async def run_lease_renewal(self) -> None:
+        """While alive, renew the short leases of the transactions this process drives, a
+        third of the lease apart (one store transaction for all of them)."""
+        if self._live_lease_s is None:
+            return
+        while True:
+            await asyncio.sleep(self._live_lease_s / 3)
+            try:
+                await self.renew_leases()
+            except Exception:
+                log.exception("renewing %d leases failed; again", len(self._driving))
+
+    async def renew_leases(self) -> None:
+        if self._driving and self._live_lease_s is not None:
+            renew = partial(
+                checkout.renew_leases,
+                txn_ids=list(self._driving),
+                owner=self.owner,
+                now=self._clock(),
+                lease_s=self._live_lease_s,
+            )
+            await self._store.transact(renew)
 
     def _answer(self, txn: CheckoutTxn) -> Paid:
         if txn.decision is Decision.COMMIT:

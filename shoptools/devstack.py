@@ -72,6 +72,9 @@ class StackConfig:
     # metrics, the first being service_addrs' and metrics_addrs'. Unset: one process each.
     replica_addrs: dict[str, list[str]] = field(default_factory=dict)
     replica_metrics_addrs: dict[str, list[str]] = field(default_factory=dict)
+    # A command-line prefix per process that runs it elsewhere, e.g. in a network namespace
+    # of `make chaos` (shoptools/chaos/netns.py); its restarts and warm spares use it too.
+    launchers: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, address in self.service_addrs.items():
@@ -270,7 +273,8 @@ class Stack:
         self.publish()
 
     def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
-        argv = [sys.executable, "-m", f"{split_name(name)[0]}_svc"]
+        argv = [*self.config.launchers.get(name, []), sys.executable]
+        argv += ["-m", f"{split_name(name)[0]}_svc"]
         self._spawn(name, argv, self.service_env(name, extra_env))
 
     def wait_serving(self, name: str, timeout_s: float = 30.0) -> None:

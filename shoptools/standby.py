@@ -72,7 +72,10 @@ class Spares:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
             self.waiting[name] = subprocess.Popen(
-                [sys.executable, "-m", "shoptools.standby", split_name(name)[0], str(warm)],
+                [
+                    *self.stack.config.launchers.get(name, []),
+                    *(sys.executable, "-m", "shoptools.standby", split_name(name)[0], str(warm)),
+                ],
                 pass_fds=[warm],
                 env=self.stack.service_env(name),
                 stdin=subprocess.PIPE,

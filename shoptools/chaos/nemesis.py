@@ -11,15 +11,16 @@ import time
 @dataclasses.dataclass
 class Fault:
     at_s: float  # when, since the load's t = 0
-    kind: str  # "kill" or "pause"
+    kind: str  # "kill", "pause" or "partition"
     victim: str  # process name in the stack: stock, stock-2, envoy, ...
     pause_s: float = 0.0
     done_at_s: float | None = None  # when it was actually carried out
     pid: int | None = None
 
     def label(self) -> str:
-        what = f"pause {self.victim} {self.pause_s:g}s" if self.kind == "pause" else None
-        return what or f"kill -9 {self.victim}"
+        if self.kind in ("pause", "partition"):
+            return f"{self.kind} {self.victim} {self.pause_s:g}s"
+        return f"kill -9 {self.victim}"
 
 
 def victims_in_turn(stack, services: tuple[str, ...]) -> list[str]:
@@ -45,8 +46,9 @@ def schedule(victims: list[str], every_s: float, start_s: float, end_s: float) -
 class Nemesis:
     """Carries out the faults in a thread, on time, against the stack's current processes."""
 
-    def __init__(self, stack, faults: list[Fault], start_at: float) -> None:
+    def __init__(self, stack, faults: list[Fault], start_at: float, network=None) -> None:
         self.stack = stack
+        self.network = network  # the victim's namespace (netns.Namespace), for partitions
         self.faults = sorted(faults, key=lambda f: f.at_s)
         self.start_at = start_at  # time.time() of the load's t = 0
         self._stop = threading.Event()
@@ -66,6 +68,14 @@ class Nemesis:
         print(f"nemesis: t={fault.done_at_s:.1f}s {fault.label()} (pid {process.pid})", flush=True)
         if fault.kind == "kill":
             os.kill(process.pid, signal.SIGKILL)
+            return
+        if fault.kind == "partition":
+            self.network.cut()
+            try:
+                self._stop.wait(fault.pause_s)
+            finally:
+                self.network.heal()
+                print(f"nemesis: t={time.time() - self.start_at:.1f}s healed", flush=True)
             return
         os.kill(process.pid, signal.SIGSTOP)
         try:

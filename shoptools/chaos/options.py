@@ -17,6 +17,7 @@ class Settings:
     pause: str | None
     pause_s: float
     partition: str | None
+    partition_s: float
     replicas: int
     orders: int
     out: pathlib.Path
@@ -45,7 +46,8 @@ def parse_settings(argv: list[str]) -> Settings:
     add("--victim", action="append", dest="victims", help="process to kill (default: in turn)")
     add("--pause", help="process to pause once (SIGSTOP), half way through")
     add("--pause-s", type=float, default=5.0, help="how long the pause lasts (default 5)")
-    add("--partition", help="service to cut off from the others (see above: a pause instead)")
+    add("--partition", help="process to cut off from the others once (see above), half way")
+    add("--partition-s", type=float, default=5.0, help="how long it lasts (default 5)")
     add("--replicas", type=int, default=1, help="processes of each service (default 1)")
     add("--orders", type=int, help="orders initialised (default: enough for no repeats)")
     add("--out", type=pathlib.Path, default=pathlib.Path("build/chaos"), help="report folder")
@@ -64,6 +66,7 @@ def parse_settings(argv: list[str]) -> Settings:
         pause=args.pause,
         pause_s=args.pause_s,
         partition=args.partition,
+        partition_s=args.partition_s,
         replicas=args.replicas,
         orders=orders,
         out=args.out,

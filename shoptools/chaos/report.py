@@ -85,6 +85,11 @@ def build(settings, load, faults, restarts, check, verdict, start_at: float) -> 
         "status_kinds": dict(kinds),
         "availability": round(kinds["200"] / total, 5),
         "latency_ms": latency_ms(samples),
+        # Refusals and 200s apart: a refusal's latency is what the deadline bounds.
+        "latency_ms_by_status": {
+            label: latency_ms([x for x in samples if status_label(x[2]) == label])
+            for label in sorted({status_label(x[2]) for x in samples})
+        },
         "faults": [
             {"at_s": f.done_at_s, "fault": f.label(), "pid": f.pid} for f in faults if f.done_at_s
         ],
@@ -154,6 +159,8 @@ def print_summary(result: dict, out: pathlib.Path) -> None:
         print(f"{row['t']:>6}  {counts:<42}{marks}")
     print(f"\nrequests: {result['requests']}  {result['status_kinds']}")
     print(f"availability: {result['availability']:.4%}  latency: {result['latency_ms']}")
+    for label, figures in result["latency_ms_by_status"].items():
+        print(f"  latency of {label}: {figures}")
     for restart in result["restarts"]:
         print(
             f"restart: {restart['process']} (exit {restart['exit_code']}) serving again after"

@@ -4,6 +4,7 @@ import contextlib
 import math
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,18 +18,26 @@ from shoptools.bench.drive import START_DELAY_S, drive
 from shoptools.bench.load import LoadSpec, run_async
 from shoptools.chaos import report
 from shoptools.chaos.nemesis import Fault, Nemesis, schedule, victims_in_turn
+from shoptools.chaos.netns import Namespace, Unavailable, place
 from shoptools.chaos.options import Settings, parse_settings
 from shoptools.devstack import ROOT, SERVICES, Stack, StackConfig
 from shoptools.supervisor import SupervisorThread
 
 
 @contextlib.contextmanager
-def supervised_stack(settings: Settings) -> Iterator[tuple[Stack, SupervisorThread, list[bool]]]:
-    """A fresh stack under a supervisor; its directory is removed afterwards unless the
-    caller sets the yielded flag's [0] to True (a failed run keeps its logs)."""
+def supervised_stack(
+    settings: Settings, network: Namespace | None = None
+) -> Iterator[tuple[Stack, SupervisorThread, list[bool]]]:
+    """A fresh stack under a supervisor (its --partition process in `network`); its directory
+    is removed afterwards unless the caller sets the yielded flag's [0] to True (a failed run
+    keeps its logs)."""
     base = pathlib.Path(tempfile.mkdtemp(prefix="shopmesh-chaos-"))
     replicas = dict.fromkeys(SERVICES, settings.replicas)
-    stack = Stack(StackConfig.ephemeral(base, replicas=replicas))
+    config = StackConfig.ephemeral(base, replicas=replicas)
+    if network is not None and settings.partition:
+        place(network, config, settings.partition)
+        print(f"{settings.partition} runs in network namespace {network.name}", flush=True)
+    stack = Stack(config)
     print(f"starting the local stack in {base} ({settings.replicas} of each service)", flush=True)
     keep = [True]
     try:
@@ -44,22 +53,47 @@ def supervised_stack(settings: Settings) -> Iterator[tuple[Stack, SupervisorThre
             shutil.rmtree(base, ignore_errors=True)
 
 
-def faults_for(stack: Stack, settings: Settings) -> list[Fault]:
+@contextlib.contextmanager
+def partition_network(settings: Settings) -> Iterator[Namespace | None]:
+    """The namespace of the --partition process, removed on every way out (a SIGTERM, too,
+    becomes an exit that runs this); None when there is none to make, saying why."""
+    if not settings.partition:
+        yield None
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with contextlib.ExitStack() as cleanup:
+            try:
+                network: Namespace | None = cleanup.enter_context(Namespace())
+            except Unavailable as why:
+                print(
+                    f"partition of {settings.partition}: not available ({why});"
+                    " pausing it with SIGSTOP instead",
+                    flush=True,
+                )
+                network = None
+            yield network
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def faults_for(stack: Stack, settings: Settings, network: Namespace | None) -> list[Fault]:
     end = settings.warmup + settings.duration - 1
     victims = settings.victims or victims_in_turn(stack, SERVICES)
     faults = (
         schedule(victims, settings.kill_every, settings.warmup, end) if settings.kill_every else []
     )
-    paused = settings.pause or settings.partition
+    half_way = settings.warmup + settings.duration / 2 + settings.kill_every / 2
+    if settings.pause:
+        faults.append(Fault(half_way, "pause", settings.pause, pause_s=settings.pause_s))
     if settings.partition:
-        print(
-            f"partition of {settings.partition}: not available (the local stack runs every"
-            " process in the host's network namespace); pausing it with SIGSTOP instead",
-            flush=True,
-        )
-    if paused:
-        at = settings.warmup + settings.duration / 2 + settings.kill_every / 2
-        faults.append(Fault(at, "pause", paused, pause_s=settings.pause_s))
+        kind = "partition" if network is not None else "pause"
+        at = half_way + (settings.pause_s + 2 if settings.pause else 0)
+        faults.append(Fault(at, kind, settings.partition, pause_s=settings.partition_s))
     return faults
 
 
@@ -141,18 +175,23 @@ def wait_settled(stack: Stack, limit_s: float = 120.0) -> dict[str, float]:
 
 
 def run(settings: Settings) -> int:
-    with supervised_stack(settings) as (stack, watcher, keep):
+    with partition_network(settings) as network:
+        return run_on(settings, network)
+
+
+def run_on(settings: Settings, network: Namespace | None) -> int:
+    with supervised_stack(settings, network) as (stack, watcher, keep):
         url = stack.config.rest_url
         initialise(url, settings)
         spec = checkout_load(url, settings)
-        faults = faults_for(stack, settings)
+        faults = faults_for(stack, settings, network)
         print(
             f"load: {settings.rate:g} checkouts/s for {settings.warmup + settings.duration:g} s;"
             f" {len(faults)} faults",
             flush=True,
         )
         start_at = time.time() + START_DELAY_S
-        with Nemesis(stack, faults, start_at):
+        with Nemesis(stack, faults, start_at, network):
             load = drive(spec, 1, settings.warmup, "chaos")
         check = run_async(consistency.check(url, load.samples, settings.stock, settings.credit))
         left = wait_settled(stack)

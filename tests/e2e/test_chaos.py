@@ -44,3 +44,52 @@ def test_a_short_chaos_run_reports_restarts_and_a_clean_verdict(tmp_path: pathli
     # The per-second table marks the faults.
     assert "<== kill -9 payment" in done.stdout
     assert "PASSED" in done.stdout
+
+
+def _no_namespaces() -> str | None:
+    from shoptools.chaos.netns import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None and subprocess.run(["ip", "netns", "list"], capture_output=True).returncode:
+        reason = "`ip netns` does not work here"
+    return reason
+
+
+@pytest.mark.skipif(_no_namespaces() is not None, reason=str(_no_namespaces()))
+def test_a_partitioned_participant_is_cut_off_and_heals_with_nothing_lost(tmp_path):
+    out = tmp_path / "chaos"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shoptools.chaos",
+            *("--rate", "30", "--warmup", "1", "--duration", "10", "--kill-every", "0"),
+            *("--partition", "payment", "--partition-s", "2.5", "--out", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "runs in network namespace shopchaos-" in done.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert [f["fault"] for f in report["faults"]] == ["partition payment 2.5s"]
+    assert "<== partition payment 2.5s" in done.stdout
+    # Cut off: checkouts during the partition are refused (payment unreachable), none 5xx,
+    # and once healed they are paid again; nothing is lost either way.
+    partitioned_at = report["faults"][0]["at_s"]
+    seconds = report["series"]
+    during = seconds[int(partitioned_at) + 1]["status_counts"]
+    after = seconds[-1]["status_counts"]
+    assert during.get("409", 0) > 0, seconds
+    assert after.get("200", 0) > 0 and set(after) == {"200"}, seconds
+    assert "5xx" not in report["status_kinds"]
+    assert report["consistency"]["passed"] and report["auditor"]["passed"]
+    # The namespace and its veth are gone.
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "shopchaos-" not in namespaces or all(
+        pathlib.Path(f"/proc/{line.split()[0].removeprefix('shopchaos-')}").exists()
+        for line in namespaces.splitlines()
+        if line.startswith("shopchaos-")
+    )

@@ -31,6 +31,8 @@ class FakePeers(CheckoutPeers):
         self.reserve_delay: dict[str, float] = {"stock": 0.0, "payment": 0.0}
         self.settle_error: dict[str, ShopError | None] = {"stock": None, "payment": None}
         self.gate: asyncio.Event | None = None
+        # A participant whose settle waits here (a stopped process: the call hangs).
+        self.settle_gate: dict[str, asyncio.Event | None] = {"stock": None, "payment": None}
         self.reserving = asyncio.Event()
 
     def refuse(self, peer: str, reason: str) -> None:
@@ -95,6 +97,9 @@ class FakePeers(CheckoutPeers):
         return [result if isinstance(result, ShopError) else None for result in results]
 
     async def settle(self, peer: str, txn_id: str, commit: bool) -> None:
+        gate = self.settle_gate[peer]
+        if gate is not None:
+            await gate.wait()
         self.settles.append((peer, txn_id, commit))
         error = self.settle_error[peer]
         if error is not None:

@@ -198,6 +198,27 @@ async def test_a_hanging_participant_aborts_at_its_deadline(store, coordinator, 
     assert (order.paid, order.checkout_txn) == (False, None)
 
 
+async def test_a_stopped_participant_does_not_hold_the_refusal_past_the_deadline(store, peers):
+    """A participant that hangs (SIGSTOP) makes the reserve time out; the cancel to it hangs
+    too. The client has its refusal by the checkout's deadline, and the cancel, durable in the
+    log, reaches the participant once it answers again: nothing stays held."""
+    coordinator = CheckoutCoordinator(store, peers, timeout_s=0.3, lease_s=10.0)
+    peers.timeout_s = 0.2
+    peers.reserve_delay["payment"] = 5.0
+    stopped = peers.settle_gate["payment"] = asyncio.Event()
+    # Far more than the deadline, far less than a hang: it answers, or it did not in time.
+    error = await asyncio.wait_for(_refusal(coordinator.checkout("o1")), 3.0)
+    assert error.reason == "DEPENDENCY_UNAVAILABLE"
+    txn_id = peers.reserves[0][1]
+    assert peers.settled("stock") == [(txn_id, False)]
+    stopped.set()  # SIGCONT
+    await coordinator.settler.flush()
+    assert peers.settled("payment") == [(txn_id, False)]
+    assert (await _txn(store, txn_id)).finished
+    order = await _order(store)
+    assert (order.paid, order.checkout_txn) == (False, None)
+
+
 @pytest.mark.parametrize(("down", "refusing"), [("stock", "payment"), ("payment", "stock")])
 async def test_a_business_reason_beats_an_unreachable_participant(
     store, peers, coordinator, down, refusing
@@ -615,3 +636,47 @@ async def test_an_order_cannot_change_while_checking_out(store, peers, coordinat
     assert (txn.total_cost, (await _order(store)).total_cost) == (TOTAL, TOTAL)
     error = await _refusal(store.transact(change))
     assert error.reason == "ORDER_ALREADY_PAID"
+
+
+# --- a short lease, renewed while the owner lives (any host) ---
+
+
+def _replicas(store, clock) -> tuple[CheckoutCoordinator, FakePeers, CheckoutCoordinator]:
+    """Two coordinators on one store with short (3 s) leases, a 5 s deadline and a long (10 s)
+    recovery lease; the first one's payment reserve waits for its peers' gate."""
+    first_peers, second_peers = FakePeers(), FakePeers()
+    first_peers.gate = asyncio.Event()
+    make = partial(CheckoutCoordinator, store, timeout_s=5.0, lease_s=10.0, clock=clock)
+    first, second = make(first_peers, live_lease_s=3.0), make(second_peers, live_lease_s=3.0)
+    return first, first_peers, second
+
+
+async def test_a_retry_takes_over_from_a_silent_owner_once_its_short_lease_ran_out(store, clock):
+    first, first_peers, second = _replicas(store, clock)
+    stuck = asyncio.ensure_future(first.checkout("o1"))  # its process dies mid-checkout
+    await first_peers.reserving.wait()
+    clock.advance(1.0)
+    retry = asyncio.ensure_future(second.checkout("o1"))
+    await asyncio.sleep(0.1)
+    assert not retry.done()  # the owner's lease still runs: it may be alive
+    clock.advance(2.1)  # past the short lease, long before the 10 s one and the deadline
+    paid = await asyncio.wait_for(retry, 3.0)
+    assert paid.total_cost == TOTAL and (await _order(store)).paid
+    first_peers.gate.set()  # a wrongly-presumed-dead owner only reads the abort back
+    assert (await _refusal(stuck)).reason == "CHECKOUT_TIMED_OUT"
+    assert (await _order(store)).checkout_txn == paid.txn_id
+
+
+async def test_an_owner_that_renews_its_lease_keeps_its_checkout(store, clock):
+    first, first_peers, second = _replicas(store, clock)
+    under_way = asyncio.ensure_future(first.checkout("o1"))
+    await first_peers.reserving.wait()
+    clock.advance(2.0)
+    await first.renew_leases()  # alive: renewed to 3 s from now
+    clock.advance(2.0)
+    retry = asyncio.ensure_future(second.checkout("o1"))
+    await asyncio.sleep(0.1)
+    assert not retry.done()
+    first_peers.gate.set()
+    paid = await asyncio.wait_for(under_way, 3.0)
+    assert await asyncio.wait_for(retry, 3.0) == paid  # the repeat answers the first outcome
