@@ -28,6 +28,9 @@ class Settings:
     out: pathlib.Path
     seed: int
     profile: bool = False
+    find_duration: float = 0.0
+    quarter_duration: float = 0.0
+    compare: str | None = None
 
     @property
     def mode(self) -> str:
@@ -65,6 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="local stack only: py-spy flame graphs of the services over the measured load,"
         " <out>/profile-<service>.svg",
     )
+    add(
+        "--find-duration",
+        type=float,
+        default=20.0,
+        help="seconds of GET /stock/find before the checkouts, at the same clients and"
+        " connections: the ceiling a checkout is compared with (default 20; 0: skip)",
+    )
+    add(
+        "--quarter-duration",
+        type=float,
+        default=20.0,
+        help="closed loop: seconds offering a quarter of the measured checkouts/s afterwards"
+        " (open loop, fresh orders), for its p99 (default 20; 0: skip)",
+    )
+    add(
+        "--compare",
+        metavar="URL",
+        help="another gateway (e.g. the course template) to run the same checkout load against"
+        " in the same run, after this one; prints the ratio",
+    )
     return parser
 
 
@@ -92,6 +115,9 @@ def parse_settings(argv: list[str]) -> Settings:
         out=args.out,
         seed=args.seed if args.seed is not None else random.randrange(2**31),
         profile=args.profile,
+        find_duration=args.find_duration,
+        quarter_duration=0.0 if args.rate else args.quarter_duration,
+        compare=args.compare.rstrip("/") if args.compare else None,
     )
 
 
@@ -105,5 +131,7 @@ def check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             parser.error(f"--{name} must be positive")
     if args.profile and args.url:
         parser.error("--profile needs the local stack (it attaches to its processes): drop --url")
+    if args.find_duration < 0 or args.quarter_duration < 0:
+        parser.error("--find-duration and --quarter-duration must be >= 0")
     if args.price < 0 or args.warmup < 0 or args.calibrate < 0 or args.timeout <= 0:
         parser.error("--price, --warmup and --calibrate must be >= 0, --timeout > 0")
