@@ -6,4 +6,10 @@
 Without --url it starts the whole stack (shoptools.devstack) on free ports in a temporary
 directory and stops it at the end. It writes <out>/report.json and <out>/report.png and exits
 non-zero when the final state is inconsistent or any request got a 5xx (or no answer).
+
+Beside the checkout load it measures, against the same stack in the same run: GET /stock/find
+at the same clients first (--find-duration; the ratio checkouts/s / finds/s), a quarter of the
+measured checkout rate offered afterwards (--quarter-duration; its p99), each process's CPU per
+request of each phase and its RSS at the end, and with --compare URL the same checkout load on
+another gateway (the ratio of the two). Absolute rates depend on the host; these ratios less.
 """

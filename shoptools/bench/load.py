@@ -34,7 +34,7 @@ class LoadSpec:
 
     base_url: str
     method: str
-    path: str  # "{}" is replaced by a random id in 0..ids-1
+    path: str  # "{}" is replaced by a random id in id_start..ids-1
     ids: int
     rate: float | None  # open loop: requests due per second
     phase: float  # open loop: this process's offset of its schedule, in seconds
@@ -46,6 +46,7 @@ class LoadSpec:
     timeout_s: float
     id_offset: int = 0  # this process's share of the ids: id_offset, id_offset + id_stride, ...
     id_stride: int = 1
+    id_start: int = 0  # ids below this are left to another phase (its share starts here)
 
 
 class Generator:
@@ -56,7 +57,8 @@ class Generator:
         self.session = session
         self.sink = sink
         self.rng = random.Random(spec.seed)
-        self.ids = IdPicker(range(spec.id_offset, spec.ids, spec.id_stride), self.rng)
+        first = spec.id_start + spec.id_offset
+        self.ids = IdPicker(range(first, spec.ids, spec.id_stride), self.rng)
         self.buffer: list[Sample] = []
         # Not loop.time(): uvloop's clock has millisecond steps and is read once per iteration.
         self.origin = time.perf_counter() + (spec.start_at - time.time())

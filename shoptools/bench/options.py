@@ -31,6 +31,9 @@ class Settings:
     # --tracing: settings compared side by side (shoptools.bench.tracing_cost); () = not.
     tracing: tuple[str, ...] = ()
     tracing_rounds: int = 3
+    find_duration: float = 0.0
+    quarter_duration: float = 0.0
+    compare: str | None = None
 
     @property
     def mode(self) -> str:
@@ -75,6 +78,25 @@ def build_parser() -> argparse.ArgumentParser:
         " each, measured in alternating rounds (default --rate 200); <out>/tracing.json",
     )
     add("--tracing-rounds", type=int, default=3, help="with --tracing: rounds (default 3)")
+        "--find-duration",
+        type=float,
+        default=20.0,
+        help="seconds of GET /stock/find before the checkouts, at the same clients and"
+        " connections: the ceiling a checkout is compared with (default 20; 0: skip)",
+    )
+    add(
+        "--quarter-duration",
+        type=float,
+        default=20.0,
+        help="closed loop: seconds offering a quarter of the measured checkouts/s afterwards"
+        " (open loop, fresh orders), for its p99 (default 20; 0: skip)",
+    )
+    add(
+        "--compare",
+        metavar="URL",
+        help="another gateway (e.g. the course template) to run the same checkout load against"
+        " in the same run, after this one; prints the ratio",
+    )
     return parser
 
 
@@ -104,6 +126,9 @@ def parse_settings(argv: list[str]) -> Settings:
         profile=args.profile,
         tracing=_tracing(parser, args.tracing),
         tracing_rounds=args.tracing_rounds,
+        find_duration=args.find_duration,
+        quarter_duration=0.0 if args.rate else args.quarter_duration,
+        compare=args.compare.rstrip("/") if args.compare else None,
     )
 
 
@@ -135,5 +160,7 @@ def check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--tracing-rounds must be positive")
     if args.profile and args.url:
         parser.error("--profile needs the local stack (it attaches to its processes): drop --url")
+    if args.find_duration < 0 or args.quarter_duration < 0:
+        parser.error("--find-duration and --quarter-duration must be >= 0")
     if args.price < 0 or args.warmup < 0 or args.calibrate < 0 or args.timeout <= 0:
         parser.error("--price, --warmup and --calibrate must be >= 0, --timeout > 0")

@@ -41,24 +41,39 @@ def write_json(report: dict, path: pathlib.Path) -> None:
 
 
 def write_plot(report: dict, path: pathlib.Path) -> None:
-    seconds = report["series"]
-    t = [s["t"] for s in seconds]
     figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 7))
-    top.plot(t, [s["requests_per_s"] for s in seconds], label="all requests/s")
-    top.plot(t, [s["checkouts_per_s"] for s in seconds], label="successful checkouts/s")
-    top.set_ylabel("per second")
+    phases = plotted_phases(report)
+    for label, seconds in phases.items():
+        t = [s["t"] for s in seconds]
+        key = "requests_per_s" if label.startswith("find") else "checkouts_per_s"
+        top.plot(t, [s[key] for s in seconds], label=label)
+    top.set_ylabel("answered per second (2xx for checkouts)")
     top.set_ylim(bottom=0)
-    top.legend(loc="lower right")
-    for name in ("p50", "p95", "p99"):
-        bottom.plot(t, [s["latency_ms"][name] for s in seconds], label=name)
+    top.legend(loc="lower right", fontsize="small")
+    for label, seconds in phases.items():
+        t = [s["t"] for s in seconds]
+        names = ("p50", "p95", "p99") if label == "checkouts" else ("p99",)
+        for name in names:
+            bottom.plot(t, [s["latency_ms"][name] for s in seconds], label=f"{label} {name}")
     bottom.set_ylim(bottom=0)
     bottom.set_ylabel("latency (ms)")
-    bottom.set_xlabel("second of the measured run (by when requests were due)")
-    bottom.legend(loc="upper right")
-    top.set_title(title(report))
+    bottom.set_xlabel("second of each measured phase (by when requests were due)")
+    bottom.legend(loc="upper right", fontsize="small")
+    top.set_title(title(report), fontsize="medium")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def plotted_phases(report: dict) -> dict[str, list[dict]]:
+    phases = {"checkouts": report["series"]}
+    if find := report.get("find_phase"):
+        phases["find (GET /stock/find)"] = find["series"]
+    if quarter := report.get("quarter_rate_phase"):
+        phases[f"checkouts at {quarter['offered_per_s']:g}/s offered"] = quarter["series"]
+    if (compare := report.get("compare")) and "series" in compare:
+        phases["checkouts on --compare"] = compare["series"]
+    return phases
 
 
 def title(report: dict) -> str:
@@ -70,16 +85,67 @@ def title(report: dict) -> str:
     )
     figures = report["throughput"]
     latency = report["latency_ms"]
-    return (
+    line = (
         f"shopmesh checkout: {load}; {figures['checkouts_per_s']:.0f} checkouts/s, "
         f"p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms"
     )
+    ratios = []
+    if (find := report.get("find_phase")) and find.get("checkout_per_find"):
+        ratios.append(f"{find['checkout_per_find']:.2f} x GET /stock/find's rate")
+    if (compare := report.get("compare")) and compare.get("ratio"):
+        ratios.append(f"{compare['ratio']:.1f} x --compare's")
+    return line + ("\n" + "; ".join(ratios) if ratios else "")
 
 
 def write(result: dict, out: pathlib.Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_json(result, out / "report.json")
     write_plot(result, out / "report.png")
+
+
+def cpu_line(per_request: dict | None) -> str:
+    if not per_request:
+        return ""
+    parts = ", ".join(f"{name} {ms}" for name, ms in per_request.items() if name != "total")
+    return f"; stack CPU per request {per_request['total']} ms ({parts})"
+
+
+def print_phases(result: dict) -> None:
+    """The ratios and the phases beside the checkout load."""
+    print(f"checkout phase{cpu_line(result.get('stack_cpu_ms_per_request'))}")
+    if find := result.get("find_phase"):
+        latency = find["latency_ms"]
+        print(
+            f"find phase: {find['requests_per_s']:.1f} GET /stock/find/s, p50 {latency['p50']} ms,"
+            f" p99 {latency['p99']} ms, {find['non_2xx']} non-2xx"
+            + cpu_line(find["stack_cpu_ms_per_request"])
+        )
+        print(f"checkouts/s / finds/s: {find['checkout_per_find']}")
+    if quarter := result.get("quarter_rate_phase"):
+        latency = quarter["latency_ms"]
+        print(
+            f"quarter rate: {quarter['offered_per_s']:g} checkouts/s offered, "
+            f"{quarter['requests_per_s']:.1f}/s answered, p50 {latency['p50']} ms, "
+            f"p99 {latency['p99']} ms, statuses {quarter['status_counts']}"
+            f"{cpu_line(quarter['stack_cpu_ms_per_request'])}"
+        )
+    if rss := result.get("rss_mb_after"):
+        print("RSS after the run (MiB): " + ", ".join(f"{n} {mb}" for n, mb in rss.items()))
+    if compare := result.get("compare"):
+        if "error" in compare:
+            print(f"compare: {compare['url']} failed: {compare['error']}")
+        else:
+            theirs, latency = compare["throughput"], compare["latency_ms"]
+            print(
+                f"compare: {compare['url']} {theirs['checkouts_per_s']:.1f} successful checkouts/s"
+                f" ({theirs['requests_per_s']:.1f} requests/s), p50 {latency['p50']} ms, "
+                f"p99 {latency['p99']} ms, statuses {compare['status_counts']}; "
+                f"ratio {compare['ratio']}"
+            )
+    for name, figure in (result.get("targets") or {}).items():
+        bound = ">=" if figure["bound"] == "min" else "<="
+        met = {True: "met", False: "NOT met", None: "not measured"}[figure["met"]]
+        print(f"target {name}: {figure['value']} ({bound} {figure['target']}): {met}")
 
 
 def print_summary(result: dict, out: pathlib.Path) -> None:
@@ -108,6 +174,7 @@ def print_summary(result: dict, out: pathlib.Path) -> None:
     if result.get("stack_cpu_cores"):
         used = ", ".join(f"{name} {cores}" for name, cores in result["stack_cpu_cores"].items())
         print(f"stack CPU (cores): {used}; {result['stack_cpu_ms_per_checkout']} ms per checkout")
+    print_phases(result)
     check = result["consistency"]
     verdict = "passed" if check["passed"] else f"FAILED, {check['violations']} violations"
     print(

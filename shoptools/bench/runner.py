@@ -8,12 +8,13 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
-from shoptools.bench import consistency, report
-from shoptools.bench.cpu import CpuMeter
+from shoptools.bench import consistency, figures, report
+from shoptools.bench.cpu import CpuMeter, rss_mb
 from shoptools.bench.dataset import initialise
 from shoptools.bench.drive import START_DELAY_S, Run, drive
-from shoptools.bench.load import NO_ANSWER, LoadSpec, Sample, event_loop_name, run_async
+from shoptools.bench.load import NO_ANSWER, Sample, event_loop_name, run_async
 from shoptools.bench.options import Settings
+from shoptools.bench.phases import answered, checkout_load, compare_phase, find_phase, quarter_phase
 from shoptools.bench.profile import Profiler
 from shoptools.bench.stats import series, status_counts, summarize
 from shoptools.devstack import Stack, StackConfig
@@ -49,23 +50,6 @@ def target(settings: Settings) -> Iterator[Target]:
             print(f"the stack's logs are kept in {stack.config.run_dir}", flush=True)
         else:
             shutil.rmtree(base, ignore_errors=True)
-
-
-def checkout_load(url: str, settings: Settings) -> LoadSpec:
-    return LoadSpec(
-        base_url=url,
-        method="POST",
-        path="/orders/checkout/{}",
-        ids=settings.orders,
-        rate=settings.rate,
-        phase=0.0,
-        clients=settings.concurrency,
-        connections=settings.connections,
-        seconds=settings.warmup + settings.duration,
-        start_at=0.0,
-        seed=settings.seed,
-        timeout_s=settings.timeout,
-    )
 
 
 def calibrate(url: str, settings: Settings) -> dict | None:
@@ -112,25 +96,48 @@ def run(settings: Settings) -> int:
     with target(settings) as shop:
         init = initialise(shop.url, settings)
         capacity = calibrate(shop.url, settings)
-        print(f"load: {describe_load(settings)}", flush=True)
         pids = {n: p.pid for n, p in shop.stack.processes.items()} if shop.stack else {}
+        find = find_phase(shop.url, settings, pids)
+        print(f"load: {describe_load(settings)}", flush=True)
         meter = CpuMeter(pids) if pids else None
         profiler = Profiler(pids, settings.out, settings.duration) if settings.profile else None
         with profiling(profiler, START_DELAY_S + settings.warmup):
             load = drive(
                 checkout_load(shop.url, settings), settings.processes, settings.warmup, "load"
             )
-        stack_cpu = meter.cores() if meter else None
+        stack_cpu = (meter.cores(), meter.used()) if meter else None
+        saturated = summarize(load.samples, settings.warmup, settings.duration)
+        quarter, light = quarter_phase(
+            shop.url, settings, pids, saturated["throughput"]["checkouts_per_s"]
+        )
+        memory = rss_mb(pids) if pids else None
         check = run_async(
-            consistency.check(shop.url, load.samples, settings.stock, settings.credit)
+            consistency.check(shop.url, load.samples + light, settings.stock, settings.credit)
         )
         exited = shop.stack.exited() if shop.stack else []
         result = build_report(settings, shop, init, capacity, load, check, exited, stack_cpu)
+        add_phases(result, find, quarter, light, memory)
         result["profiles"] = profiler.finish() if profiler else None
         shop.failed = not result["passed"]
+    result["compare"] = compare_phase(settings, result["throughput"]["checkouts_per_s"])
+    result["targets"] = figures.targets(result)
     report.write(result, settings.out)
     report.print_summary(result, settings.out)
     return 0 if result["passed"] else 1
+
+
+def add_phases(result: dict, find, quarter, light: list[Sample], memory) -> None:
+    """The find and quarter-rate phases, the memory after them; their failures count too."""
+    if find:
+        ours = result["throughput"]["checkouts_per_s"]
+        find["checkout_per_find"] = figures.ratio(ours, find["requests_per_s"])
+    result["find_phase"] = find
+    result["quarter_rate_phase"] = quarter
+    result["rss_mb_after"] = memory
+    problems = [f"{find['non_2xx']} find answers were not 2xx"] if find and find["non_2xx"] else []
+    problems += [f"quarter-rate phase: {p}" for p in failures(light, {"passed": True}, [])]
+    result["failures"] += problems
+    result["passed"] = result["passed"] and not problems
 
 
 @contextlib.contextmanager
@@ -169,15 +176,16 @@ def failures(samples: list[Sample], check: dict, exited: list[str]) -> list[str]
     return found
 
 
-def cpu_per_checkout(stack_cpu: dict | None, load: Run, settings: Settings) -> float | None:
+def cpu_per_checkout(used: dict | None, load: Run) -> float | None:
+    """The stack's CPU over the load (warmup included) per successful checkout in it."""
     successes = status_counts(load.samples).get("200", 0)
-    if not stack_cpu or not successes:
+    if not used or not successes:
         return None
-    cpu_seconds = sum(stack_cpu.values()) * (settings.warmup + settings.duration)
-    return round(1000 * cpu_seconds / successes, 2)
+    return round(1000 * sum(used.values()) / successes, 2)
 
 
 def build_report(settings, shop, init, capacity, load: Run, check, exited, stack_cpu) -> dict:
+    cores, used = stack_cpu or (None, None)
     problems = failures(load.samples, check, exited)
     return {
         "command": report.command_line(),
@@ -195,8 +203,10 @@ def build_report(settings, shop, init, capacity, load: Run, check, exited, stack
         "generator_during_load": generator_cpu(load),
         # Local stack only: cores each process used during the load (warmup included), and
         # the stack's CPU per successful checkout: a figure that noisy neighbours disturb less.
-        "stack_cpu_cores": stack_cpu,
-        "stack_cpu_ms_per_checkout": cpu_per_checkout(stack_cpu, load, settings),
+        "stack_cpu_cores": cores,
+        "stack_cpu_ms_per_checkout": cpu_per_checkout(used, load),
+        # The same per process, per answered request (the find phase has its own).
+        "stack_cpu_ms_per_request": figures.cpu_ms_per_request(used, answered(load)),
         **summarize(load.samples, settings.warmup, settings.duration),
         "consistency": check,
         "passed": not problems,

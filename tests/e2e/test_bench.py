@@ -14,6 +14,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SMALL = ["--users", "50", "--items", "20", "--orders", "100", "--duration", "3", "--warmup", "1"]
+SMALL += ["--find-duration", "2", "--quarter-duration", "2"]
 REPORT_KEYS = {
     "command",
     "machine",
@@ -31,7 +32,14 @@ REPORT_KEYS = {
     "passed",
     "failures",
     "series",
+    "find_phase",
+    "quarter_rate_phase",
+    "rss_mb_after",
+    "stack_cpu_ms_per_request",
+    "compare",
+    "targets",
 }
+SERVICES = {"stock", "payment", "order"}
 
 
 def bench(out: pathlib.Path, *load: str) -> dict:
@@ -65,6 +73,19 @@ def test_closed_loop_smoke_run_with_profiles(tmp_path: pathlib.Path):
     assert_sound(report)
     assert report["settings"]["mode"] == "closed"
     assert report["settings"]["seed"] == 7
+    # The ceiling measured against the same stack: every find answered, its CPU per process.
+    find = report["find_phase"]
+    assert find["non_2xx"] == 0 and find["status_counts"].get("200", 0) > 0
+    assert find["checkout_per_find"] > 0
+    assert SERVICES <= set(find["stack_cpu_ms_per_request"]) - {"total"}
+    # A quarter of the checkout rate, offered afterwards on the last tenth of the orders.
+    quarter = report["quarter_rate_phase"]
+    assert quarter["offered_per_s"] == round(report["throughput"]["checkouts_per_s"] / 4, 1)
+    assert quarter["orders"] == [90, 100]
+    assert set(quarter["status_counts"]) == {"200"}
+    assert SERVICES <= set(report["rss_mb_after"])
+    assert all(mb > 0 for mb in report["rss_mb_after"].values())
+    assert report["targets"]["checkout_per_find"]["value"] == find["checkout_per_find"]
     # A py-spy flame graph of each Python service over the measured load.
     assert report["profiles"] == {
         name: str(tmp_path / f"profile-{name}.svg") for name in ("stock", "payment", "order")
@@ -82,9 +103,13 @@ def test_profiling_needs_the_local_stack(tmp_path: pathlib.Path):
 
 
 def test_open_loop_smoke_run_over_two_processes(tmp_path: pathlib.Path):
-    report = bench(tmp_path, "--rate", "50", "--processes", "2")
+    # --compare against a gateway that is not there: said in the report, the run still passes.
+    report = bench(tmp_path, "--rate", "50", "--processes", "2", "--compare", "http://127.0.0.1:9")
     assert_sound(report)
     assert report["settings"]["mode"] == "open"
+    assert report["quarter_rate_phase"] is None  # an open loop already is a fixed rate
+    assert report["compare"]["url"] == "http://127.0.0.1:9" and report["compare"]["error"]
+    assert report["targets"]["compare"]["met"] is None
     # Every due request is sent, whatever the answers: 50/s over the 3 measured seconds.
     assert abs(report["requests"] - 150) <= 1, report["requests"]
     # Each process walks its 50 of the 100 orders once before any repeats: the first 100

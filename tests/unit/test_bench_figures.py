@@ -1,0 +1,69 @@
+"""The bench's ratios, per-request CPU, order split and target verdicts."""
+
+import random
+
+from shoptools.bench import figures
+from shoptools.bench.load import Generator, LoadSpec
+
+
+def test_cpu_per_request_is_per_process_with_a_total():
+    per = figures.cpu_ms_per_request({"order": 1.5, "stock": 0.5}, answered=1000)
+    assert per == {"order": 1.5, "stock": 0.5, "total": 2.0}
+    assert figures.cpu_ms_per_request({"order": 1.0}, answered=0) is None
+    assert figures.cpu_ms_per_request(None, answered=10) is None
+
+
+def test_ratio_and_quarter_rate():
+    assert figures.ratio(532, 1702) == 0.313
+    assert figures.ratio(0, 1702) is None and figures.ratio(532, 0) is None
+    assert figures.quarter_rate(1538.0) == 384.5
+    assert figures.quarter_rate(0.0) is None
+
+
+def test_the_light_phase_gets_the_last_tenth_of_the_orders():
+    assert figures.split_orders(100_000, quarter_phase=True) == 90_000
+    assert figures.split_orders(100_000, quarter_phase=False) == 100_000
+    assert figures.split_orders(5, quarter_phase=True) == 4
+    assert figures.split_orders(1, quarter_phase=True) == 1
+
+
+def test_a_phase_starting_at_id_start_never_picks_an_earlier_order():
+    spec = LoadSpec("http://x", "POST", "/{}", 100, None, 0.0, 1, 1, 1.0, 0.0, 1, 1.0, id_start=90)
+    generator = Generator(spec, session=None, sink=lambda batch: None)  # type: ignore[arg-type]
+    generator.rng = random.Random(3)
+    picked = {generator.ids.next() for _ in range(10)}
+    assert picked == set(range(90, 100))
+
+
+def report(ratio=0.7, find_non_2xx=0, statuses=None, compare=6.0, p99=12.0, rss=None):
+    return {
+        "find_phase": {"checkout_per_find": ratio, "non_2xx": find_non_2xx},
+        "status_counts": statuses or {"200": 100},
+        "compare": {"ratio": compare},
+        "quarter_rate_phase": {"latency_ms": {"p99": p99}},
+        "rss_mb_after": rss or {"order": 120.0, "stock": 90.0, "envoy": 400.0},
+    }
+
+
+def test_targets_met_and_missed():
+    met = figures.targets(report())
+    assert {name: figure["met"] for name, figure in met.items()} == {
+        "checkout_per_find": True,
+        "compare": True,
+        "quarter_rate_p99_ms": True,
+        "rss_mb": True,  # Envoy is no Python service: only stock, payment and order count
+    }
+    missed = figures.targets(report(ratio=0.31, compare=3.2, p99=25.0, rss={"order": 151.0}))
+    assert not any(figure["met"] for figure in missed.values())
+    assert missed["rss_mb"]["value"] == 151.0
+
+
+def test_the_find_ratio_counts_only_when_every_answer_was_a_2xx():
+    assert not figures.targets(report(find_non_2xx=1))["checkout_per_find"]["met"]
+    refused = report(statuses={"200": 100, "409": 1})
+    assert not figures.targets(refused)["checkout_per_find"]["met"]
+
+
+def test_a_target_not_measured_has_no_verdict():
+    verdicts = figures.targets({})
+    assert all(figure["met"] is None for figure in verdicts.values())
