@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         " each, measured in alternating rounds (default --rate 200); <out>/tracing.json",
     )
     add("--tracing-rounds", type=int, default=3, help="with --tracing: rounds (default 3)")
+    add(
         "--find-duration",
         type=float,
         default=20.0,
