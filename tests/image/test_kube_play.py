@@ -40,6 +40,28 @@ def test_the_gateway_stand_in_is_the_envoy_the_manifests_name(dev_overlay, envoy
     assert kube.envoy_version(dev_overlay) == envoy_image[1]
 
 
+def _host_ports(docs: list[dict]) -> list[tuple[str, str, int]]:
+    return [
+        (
+            container["name"],
+            port.get("hostIP", "0.0.0.0"),
+            port.get("hostPort", port["containerPort"]),
+        )
+        for doc in docs
+        if doc["kind"] == "Deployment"
+        for container in doc["spec"]["template"]["spec"]["containers"]
+        for port in container.get("ports", [])
+    ]
+
+
+def test_only_the_gateways_rest_port_reaches_the_host(dev_overlay) -> None:
+    # podman 4 publishes every containerPort without a hostPort at its own number on all host
+    # addresses; as rendered the play would bind 50051-50053 and the metrics ports on the host.
+    plays = kube.playable(dev_overlay, "t", {"shopmesh": "s", "envoyproxy/envoy": "e"}, 43210)
+    published = [p for docs in plays.values() for p in _host_ports(docs)]
+    assert published == [("envoy", "127.0.0.1", 43210)], published
+
+
 @pytest.fixture(scope="module")
 def pods(
     podman: Podman,
@@ -85,6 +107,21 @@ def test_a_checkout_through_the_gateway_pod(pods) -> None:
         assert shop.find(order)["paid"]
         assert shop.stock(item) == 8
         assert shop.credit(buyer) == 40
+
+
+def test_nothing_but_the_rest_port_is_published_on_the_host(pods, podman, run_id) -> None:
+    url, _ = pods
+    mine = [
+        c
+        for c in json.loads(podman("ps", "--all", "--pod", "--format", "json"))
+        if run_id in (c.get("PodName") or "")
+    ]
+    assert {c["PodName"].split("-")[0] for c in mine} == set(kube.SHOP_DEPLOYMENTS), mine
+    published = {
+        (p["host_ip"], p["host_port"], p["container_port"]) for c in mine for p in c["Ports"] or []
+    }
+    rest_port = int(url.rsplit(":", 1)[1])
+    assert published == {("127.0.0.1", rest_port, 8000)}, published
 
 
 def test_the_pods_run_as_the_manifests_say(pods) -> None:
