@@ -34,7 +34,7 @@ from order_svc.checkout import (
     UnderWay,
 )
 from order_svc.checkout_peers import CheckoutPeers
-from order_svc.settler import Settler, Undelivered
+from order_svc.settler import PARTICIPANTS, Sending, Settler, Undelivered
 from order_svc.store import OrderStore
 from shopmesh import faults
 from shopmesh.batching import Batcher, in_this_context
@@ -127,21 +127,27 @@ class CheckoutCoordinator:
     async def _run(self, txn: CheckoutTxn) -> CheckoutTxn:
         """Reserve, decide, and send the decision: a commit after the answer, a cancel before
         (a refusal has released what it held, or handed it over, when the client reads it)."""
-        refusal = await self._reserve(txn)
+        refusal, answered = await self._reserve(txn)
         faults.crash_point("checkout.before_decision")
         txn = await self._decide(txn, refusal)
         faults.crash_point("checkout.after_decision")
-        settled = self.settler.settle(txn, Undelivered.HAND_OVER)
+        sending = self.settler.send(txn, Undelivered.HAND_OVER)
         if txn.decision is Decision.ABORT:
-            await self._within_deadline(settled, txn)
+            await self._released(sending, answered, txn)
         return txn
 
-    async def _within_deadline(self, settled: "asyncio.Future[bool]", txn: CheckoutTxn) -> None:
-        """Wait for the cancels, but not past the checkout's deadline: a participant that hangs
-        (stopped, partitioned) would hold the refusal for its whole call timeout. The abort is
-        logged already; the settler goes on sending it and hands it over if undelivered."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(settled), max(0.0, txn.deadline - self._clock()))
+    async def _released(self, sending: Sending, answered: list[str], txn: CheckoutTxn) -> None:
+        """Wait for the cancels of the participants that answered their reserve, but not past
+        the checkout's deadline. One that did not answer (stopped, partitioned, overloaded) is
+        not waited for: what it may hold is released when the cancel reaches it, and the
+        settler goes on sending it (logged already) and hands it over if undelivered."""
+        cancels = [sending.delivered[peer] for peer in answered]
+        if cancels:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(asyncio.gather(*cancels, return_exceptions=True)),
+                    max(0.0, txn.deadline - self._clock()),
+                )
 
     async def _decide(self, txn: CheckoutTxn, refusal: dict | None) -> CheckoutTxn:
         """Log the decision; a store that fails is tried again (deciding is idempotent: the
@@ -169,20 +175,23 @@ class CheckoutCoordinator:
         result: T = await self._log_writes.submit(in_this_context(work))
         return result
 
-    async def _reserve(self, txn: CheckoutTxn) -> dict | None:
-        """Phase one on both participants; the refusal to report, or None if both hold."""
+    async def _reserve(self, txn: CheckoutTxn) -> tuple[dict | None, list[str]]:
+        """Phase one on both participants: the refusal to report (None if both hold), and
+        the participants that answered."""
         timeout_s = max(0.05, min(self._peers.timeout_s, txn.deadline - self._clock()))
         results = await asyncio.gather(
             asyncio.wait_for(self._stock_reserves.submit(txn), timeout_s),
             asyncio.wait_for(self._credit_reserves.submit(txn), timeout_s),
             return_exceptions=True,
         )
-        refusals = [_as_refusal(result) for result in results if result is not None]
+        outcomes = dict(zip(PARTICIPANTS, results, strict=True))
+        refusals = {peer: _as_refusal(r) for peer, r in outcomes.items() if r is not None}
+        answered = [p for p in PARTICIPANTS if not _unanswered(refusals.get(p))]
         if not refusals:
-            return None
+            return None, answered
         # A business reason (out of stock, no credit) says more than "did not answer".
-        refusals.sort(key=lambda r: r.reason == "DEPENDENCY_UNAVAILABLE")
-        return error_to_dict(refusals[0])
+        first = min(refusals.values(), key=_unanswered)
+        return error_to_dict(first), answered
 
     async def _reserve_stock_batch(self, txns: list[CheckoutTxn]) -> list[ShopError | None]:
         reservations = [(txn.txn_id, txn.lines) for txn in txns]
@@ -322,6 +331,10 @@ def _undecided(txn: CheckoutTxn, lease_s: float) -> ShopError:
         f" the stock and credit it holds are released within {lease_s:.0f} s",
         order_id=txn.order_id,
     )
+
+
+def _unanswered(refusal: ShopError | None) -> bool:
+    return refusal is not None and refusal.reason == "DEPENDENCY_UNAVAILABLE"
 
 
 def _as_refusal(result: BaseException) -> ShopError:

@@ -2,23 +2,27 @@
 
 Once a commit decision is in the log the client can have its answer: the decision is durable,
 and sending it to the participants is the coordinator's job, not the client's. Decided
-transactions queue up here; a sender takes everything queued (up to MAX_BATCH), sends one
-Settle call to each participant and records their acknowledgements in one local
-transaction. While a batch is out the next one fills, so the batch grows with the load.
+transactions queue up here, once per participant; each participant's sender takes everything
+queued for it (up to MAX_BATCH) in one Settle call, and the acknowledgements, as both
+participants' come in, are recorded many to one local transaction. While a batch is out the
+next one fills, so the batch grows with the load; a participant that hangs holds up only the
+calls to itself.
 
 There is one way in, `settle(txn, if_undelivered)`, which returns a future of whether both
-participants acknowledged: the request path settles a commit and moves on, and awaits a
-cancel, so that a refused checkout has released what it held before the client reads the
-refusal. What becomes of a decision that could not be delivered is the caller's to say:
-the request path hands it over (retry event, lease given up) and a retry worker takes it on;
-recovery and the retry worker keep it, with their lease, and try again later themselves
-(handing over again would publish a new retry event every pass). Recovery remains the
-guarantee for a crash before a batch went out.
+participants acknowledged (`send` is the same with each participant's acknowledgement apart):
+the request path settles a commit and moves on, and awaits the cancels of the participants
+that answered its reserve, so that a refused checkout has released what it held before the
+client reads the refusal. What becomes of a decision that could not be delivered is the
+caller's to say: the request path hands it over (retry event, lease given up) and a retry
+worker takes it on; recovery and the retry worker keep it, with their lease, and try again
+later themselves (handing over again would publish a new retry event every pass). Recovery
+remains the guarantee for a crash before a batch went out.
 """
 
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from enum import Enum
 from functools import partial
 
@@ -37,9 +41,6 @@ class Undelivered(Enum):
     KEEP = "keep"  # keep the lease and try again later (recovery, the retry worker)
 
 
-# A transaction to settle, and what to do if its decision is not delivered.
-Settling = tuple[CheckoutTxn, Undelivered]
-
 log = logging.getLogger(__name__)
 PARTICIPANTS = ("stock", "payment")
 MAX_BATCH = 500
@@ -48,22 +49,54 @@ MAX_BATCH = 500
 LINGER_S = 0.01
 
 
+@dataclass(frozen=True)
+class Sending:
+    """A decision on its way: `delivered[peer]` is whether that participant applied it (known
+    as soon as its call returns), `recorded` whether both did, once that is in the log."""
+
+    delivered: dict[str, "asyncio.Future[bool]"]
+    recorded: "asyncio.Future[bool]"
+
+
 class Settler:
     def __init__(self, store: OrderStore, peers: CheckoutPeers, *, max_in_flight: int = 2) -> None:
         self._store = store
         self._peers = peers
-        self._batches = Batcher(
-            self._send,
-            max_batch=MAX_BATCH,
-            max_in_flight=max_in_flight,
-            linger_s=LINGER_S,
-            scope=tracing.LinkedBatch("settle batch"),
-        )
+        # One sender per participant: one that hangs (stopped, partitioned) holds up its own
+        # calls only, and the other's acknowledgements come back meanwhile.
+        self._deliveries = {
+            peer: Batcher(
+                partial(self._deliver, peer),
+                max_batch=MAX_BATCH,
+                max_in_flight=max_in_flight,
+                linger_s=LINGER_S,
+                scope=tracing.LinkedBatch(f"settle {peer} batch"),
+            )
+            for peer in PARTICIPANTS
+        }
+        # The acknowledgements of many transactions in one local transaction.
+        self._records: Batcher[Recording, bool] = Batcher(self._record, max_batch=MAX_BATCH)
+        self._sending: set[asyncio.Future[bool]] = set()
 
     def settle(self, txn: CheckoutTxn, if_undelivered: Undelivered) -> "asyncio.Future[bool]":
-        """Send a decided transaction's decision with the next batch: a future of whether both
-        participants acknowledged it (await it to wait for the batch, or drop it)."""
-        return self._batches.submit((txn, if_undelivered))
+        """Send a decided transaction's decision with the next batches: a future of whether
+        both participants acknowledged it (await it to wait for the batch, or drop it)."""
+        return self.send(txn, if_undelivered).recorded
+
+    def send(self, txn: CheckoutTxn, if_undelivered: Undelivered) -> Sending:
+        """`settle`, with each participant's acknowledgement to wait for on its own."""
+        loop = asyncio.get_running_loop()
+        delivered: dict[str, asyncio.Future[bool]] = {}
+        for peer in PARTICIPANTS:
+            if getattr(txn, f"{peer}_done"):
+                delivered[peer] = loop.create_future()
+                delivered[peer].set_result(True)
+            else:
+                delivered[peer] = self._deliveries[peer].submit(txn)
+        recorded = asyncio.ensure_future(self._recorded(txn, if_undelivered, delivered))
+        self._sending.add(recorded)
+        recorded.add_done_callback(self._sending.discard)
+        return Sending(delivered, recorded)
 
     async def run(self, stop_grace_s: float = 2.0) -> None:
         """Batches go out by themselves; this waits to be cancelled and then, for up to
@@ -77,48 +110,55 @@ class Settler:
 
     async def flush(self) -> None:
         """Wait until everything submitted so far has been sent and recorded."""
-        await self._batches.drain()
+        while self._sending:
+            await asyncio.wait(set(self._sending))
 
-    async def _send(self, batch: list[Settling]) -> list[bool]:
+    async def _recorded(
+        self,
+        txn: CheckoutTxn,
+        if_undelivered: Undelivered,
+        delivered: dict[str, "asyncio.Future[bool]"],
+    ) -> bool:
+        stock, payment = [await _acknowledged(delivered[peer]) for peer in PARTICIPANTS]
+        return await self._records.submit((txn, (stock, payment), if_undelivered))
+
+    async def _deliver(self, peer: str, txns: list[CheckoutTxn]) -> list[bool]:
+        decisions = [(txn.txn_id, txn.decision is Decision.COMMIT) for txn in txns]
         try:
-            return await self._settle_batch(batch)
-        except Exception:
-            log.exception("settling a batch of %d failed; recovery takes over", len(batch))
-            return [False] * len(batch)
+            reply = await self._peers.settle_many(peer, decisions)
+        except Exception as error:  # noqa: BLE001 - undelivered: the caller's to say what now
+            log.warning("%d decisions not delivered to %s: %r", len(txns), peer, error)
+            return [False] * len(txns)
+        return [_applied(reply, txn.txn_id, peer) for txn in txns]
 
-    async def _settle_batch(self, batch: list[Settling]) -> list[bool]:
-        txns = [txn for txn, _ in batch]
-        replies = await asyncio.gather(
-            *(self._settle(peer, txns) for peer in PARTICIPANTS), return_exceptions=True
-        )
-        applied = dict(zip(PARTICIPANTS, replies, strict=True))
-        acks = {
-            txn.txn_id: (
-                txn.stock_done or _applied(applied["stock"], txn.txn_id, "stock"),
-                txn.payment_done or _applied(applied["payment"], txn.txn_id, "payment"),
+    async def _record(self, batch: list["Recording"]) -> list[bool]:
+        acks = {txn.txn_id: ack for txn, ack, _ in batch}
+        handing_over = {txn.txn_id for txn, _, then in batch if then is Undelivered.HAND_OVER}
+        try:
+            recorded = await self._store.transact(
+                partial(checkout.record_settlements, acks=acks, handing_over=handing_over)
             )
-            for txn in txns
-        }
-        handing_over = {txn.txn_id for txn, then in batch if then is Undelivered.HAND_OVER}
-        recorded = await self._store.transact(
-            partial(checkout.record_settlements, acks=acks, handing_over=handing_over)
-        )
+        except Exception:
+            log.exception(
+                "recording a batch of %d settlements failed; recovery takes over", len(batch)
+            )
+            return [False] * len(batch)
         finished = {txn.txn_id for txn in recorded if txn.finished}
-        return [txn.txn_id in finished for txn in txns]
-
-    async def _settle(self, peer: str, batch: list[CheckoutTxn]) -> dict[str, str]:
-        decisions = [
-            (txn.txn_id, txn.decision is Decision.COMMIT)
-            for txn in batch
-            if not getattr(txn, f"{peer}_done")
-        ]
-        return await self._peers.settle_many(peer, decisions) if decisions else {}
+        return [txn.txn_id in finished for txn, _, _ in batch]
 
 
-def _applied(reply: dict[str, str] | BaseException, txn_id: str, peer: str) -> bool:
-    if isinstance(reply, BaseException):
-        log.warning("decision for %s not delivered to %s: %r", txn_id, peer, reply)
+# A transaction, whether (stock, payment) acknowledged its decision, and what to do if not all.
+Recording = tuple[CheckoutTxn, tuple[bool, bool], Undelivered]
+
+
+async def _acknowledged(delivered: "asyncio.Future[bool]") -> bool:
+    try:
+        return await delivered
+    except Exception:  # noqa: BLE001 - the delivery batch logged it
         return False
+
+
+def _applied(reply: dict[str, str], txn_id: str, peer: str) -> bool:
     refusal = reply.get(txn_id)
     if refusal:
         log.warning("%s refused the decision for %s: %s", peer, txn_id, refusal)

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.e2e
 
 RESERVE = "/shop.participant.v1.ParticipantService/Reserve"
 SETTLE = "/shop.participant.v1.ParticipantService/Settle"
+SETTLE_BATCHES = ("settle stock batch", "settle payment batch")
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ def test_a_batched_call_links_every_checkout_it_served(
     def shared_batch() -> dict | None:
         # Settle batches linger for company: checkouts at once share one (poll until sent).
         spans = read_spans(receiver.out)
-        shared = [s for s in spans if s["name"] == "settle batch" and len(s["links"]) > 1]
+        shared = [s for s in spans if s["name"] in SETTLE_BATCHES and len(s["links"]) > 1]
         return shared[0] if shared else None
 
     batch = wait_until(shared_batch, "a settle batch of several checkouts", 60)

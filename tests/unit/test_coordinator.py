@@ -219,6 +219,46 @@ async def test_a_stopped_participant_does_not_hold_the_refusal_past_the_deadline
     assert (order.paid, order.checkout_txn) == (False, None)
 
 
+async def test_a_refusal_does_not_wait_for_a_participant_that_did_not_answer(store, peers):
+    """The reserve to a stopped participant times out: the refusal comes as soon as the
+    participant that did answer has released what it held, not at the deadline, while the
+    cancel to the stopped one still waits for it (and then reaches it)."""
+    coordinator = CheckoutCoordinator(store, peers, timeout_s=60.0, lease_s=120.0)
+    peers.timeout_s = 0.2
+    peers.reserve_delay["payment"] = 600.0
+    stopped = peers.settle_gate["payment"] = asyncio.Event()
+    # Waiting for the stopped participant's cancel, or for the deadline, would take 60 s.
+    error = await asyncio.wait_for(_refusal(coordinator.checkout("o1")), 10.0)
+    assert error.reason == "DEPENDENCY_UNAVAILABLE"
+    txn_id = peers.reserves[0][1]
+    assert peers.settled("stock") == [(txn_id, False)]
+    assert peers.settled("payment") == []
+    stopped.set()
+    await coordinator.settler.flush()
+    assert peers.settled("payment") == [(txn_id, False)]
+    assert (await _txn(store, txn_id)).finished
+
+
+@pytest.mark.parametrize(("refusing", "slow"), [("stock", "payment"), ("payment", "stock")])
+async def test_a_refusal_waits_for_every_participant_that_answered(store, peers, refusing, slow):
+    """A business refusal: both participants answered, so both cancels are in before the
+    client reads the refusal, the slow one's too."""
+    coordinator = CheckoutCoordinator(store, peers, timeout_s=60.0, lease_s=120.0)
+    peers.refuse(refusing, "SAYS_NO")
+    gate = peers.settle_gate[slow] = asyncio.Event()
+    answer = asyncio.ensure_future(_refusal(coordinator.checkout("o1")))
+    await asyncio.sleep(0.3)
+    assert not answer.done()  # the slow participant's cancel is not in yet
+    gate.set()
+    error = await asyncio.wait_for(answer, 10.0)
+    assert error.reason == "SAYS_NO"
+    txn_id = peers.reserves[0][1]
+    assert sorted(p for p, t, commit in peers.settles if t == txn_id and not commit) == [
+        "payment",
+        "stock",
+    ]
+
+
 @pytest.mark.parametrize(("down", "refusing"), [("stock", "payment"), ("payment", "stock")])
 async def test_a_business_reason_beats_an_unreachable_participant(
     store, peers, coordinator, down, refusing
