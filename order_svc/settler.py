@@ -127,7 +127,8 @@ class Settler:
         try:
             reply = await self._peers.settle_many(peer, decisions)
         except Exception as error:  # noqa: BLE001 - undelivered: the caller's to say what now
-            log.warning("%d decisions not delivered to %s: %r", len(txns), peer, error)
+            for txn in txns:
+                log.warning("decision for %s not delivered to %s: %r", txn.txn_id, peer, error)
             return [False] * len(txns)
         return [_applied(reply, txn.txn_id, peer) for txn in txns]
 
