@@ -198,23 +198,35 @@ async def test_a_hanging_participant_aborts_at_its_deadline(store, coordinator, 
     assert (order.paid, order.checkout_txn) == (False, None)
 
 
+def _stop_payment(peers: FakePeers) -> asyncio.Event:
+    """Payment hangs (SIGSTOP): its reserves outlive the 0.2 s call timeout and its settles
+    wait for the returned event (SIGCONT)."""
+    peers.timeout_s = 0.2
+    peers.reserve_delay["payment"] = 600.0
+    stopped = peers.settle_gate["payment"] = asyncio.Event()
+    return stopped
+
+
+async def _continue_payment(coordinator, store, peers, stopped: asyncio.Event, txn_id: str):
+    """SIGCONT: the cancel, durable in the log, reaches payment and the transaction ends."""
+    stopped.set()
+    await coordinator.settler.flush()
+    assert peers.settled("payment") == [(txn_id, False)]
+    assert (await _txn(store, txn_id)).finished
+
+
 async def test_a_stopped_participant_does_not_hold_the_refusal_past_the_deadline(store, peers):
     """A participant that hangs (SIGSTOP) makes the reserve time out; the cancel to it hangs
     too. The client has its refusal by the checkout's deadline, and the cancel, durable in the
     log, reaches the participant once it answers again: nothing stays held."""
     coordinator = CheckoutCoordinator(store, peers, timeout_s=0.3, lease_s=10.0)
-    peers.timeout_s = 0.2
-    peers.reserve_delay["payment"] = 5.0
-    stopped = peers.settle_gate["payment"] = asyncio.Event()
+    stopped = _stop_payment(peers)
     # Far more than the deadline, far less than a hang: it answers, or it did not in time.
     error = await asyncio.wait_for(_refusal(coordinator.checkout("o1")), 3.0)
     assert error.reason == "DEPENDENCY_UNAVAILABLE"
     txn_id = peers.reserves[0][1]
     assert peers.settled("stock") == [(txn_id, False)]
-    stopped.set()  # SIGCONT
-    await coordinator.settler.flush()
-    assert peers.settled("payment") == [(txn_id, False)]
-    assert (await _txn(store, txn_id)).finished
+    await _continue_payment(coordinator, store, peers, stopped, txn_id)
     order = await _order(store)
     assert (order.paid, order.checkout_txn) == (False, None)
 
@@ -224,19 +236,14 @@ async def test_a_refusal_does_not_wait_for_a_participant_that_did_not_answer(sto
     participant that did answer has released what it held, not at the deadline, while the
     cancel to the stopped one still waits for it (and then reaches it)."""
     coordinator = CheckoutCoordinator(store, peers, timeout_s=60.0, lease_s=120.0)
-    peers.timeout_s = 0.2
-    peers.reserve_delay["payment"] = 600.0
-    stopped = peers.settle_gate["payment"] = asyncio.Event()
+    stopped = _stop_payment(peers)
     # Waiting for the stopped participant's cancel, or for the deadline, would take 60 s.
     error = await asyncio.wait_for(_refusal(coordinator.checkout("o1")), 10.0)
     assert error.reason == "DEPENDENCY_UNAVAILABLE"
     txn_id = peers.reserves[0][1]
     assert peers.settled("stock") == [(txn_id, False)]
     assert peers.settled("payment") == []
-    stopped.set()
-    await coordinator.settler.flush()
-    assert peers.settled("payment") == [(txn_id, False)]
-    assert (await _txn(store, txn_id)).finished
+    await _continue_payment(coordinator, store, peers, stopped, txn_id)
 
 
 @pytest.mark.parametrize(("refusing", "slow"), [("stock", "payment"), ("payment", "stock")])
