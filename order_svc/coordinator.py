@@ -210,16 +210,29 @@ class CheckoutCoordinator:
             txn = await self._store.read(partial(checkout.existing, txn_id=txn_id))
             if txn.decision is None and self._owner_gone(txn):
                 # A dead owner's transaction need not wait for its lease (orphans.py).
-                txn = await self._store.transact(partial(orphans.abort_orphan, txn_id=txn_id))
+                abort = partial(orphans.abort_orphan, txn_id=txn_id)
+                txn = await self._abort_abandoned(txn, abort, "abort orphaned checkout")
             elif txn.decision is None and self._clock() > txn.lease_until:
-                txn = await self._store.transact(
-                    partial(checkout.presume_abort, txn_id=txn_id, now=self._clock())
-                )
-            if txn.decision is Decision.ABORT and not txn.finished:
+                abort = partial(checkout.presume_abort, txn_id=txn_id, now=self._clock())
+                txn = await self._abort_abandoned(txn, abort, "presume abort")
+            elif txn.decision is Decision.ABORT and not txn.finished:
                 await self.settler.settle(txn, Undelivered.KEEP)
             if txn.decision is not None:
                 return txn
             await asyncio.sleep(self._poll_s)
+
+    async def _abort_abandoned(
+        self, txn: CheckoutTxn, abort: Callable[[Checkouts], CheckoutTxn], name: str
+    ) -> CheckoutTxn:
+        """Abort a transaction its coordinator left undecided and release what it holds, in
+        a span (of the request that found it) linking the trace the checkout began in."""
+        with _linked_span(txn, name):
+            txn = await self._store.transact(abort)
+            # ABORT, or the decision its owner logged first (ours then loses).
+            tracing.set_attribute("shop.decision", txn.decision.value if txn.decision else "")
+            if txn.decision is Decision.ABORT and not txn.finished:
+                await self.settler.settle(txn, Undelivered.KEEP)
+            return txn
 
     def _owner_gone(self, txn: CheckoutTxn) -> bool:
         """Known dead on this host, or (short leases on) its lease ran out before the deadline:
@@ -293,14 +306,15 @@ class CheckoutCoordinator:
 
     async def _take_over(self, txn_id: str) -> CheckoutTxn | None:
         """Take the lease of an unfinished transaction (None: finished, unknown, or another
-        process holds it), and presume abort if it is undecided and overdue."""
+        process holds it); abort it if its owner left it undecided, or it is overdue."""
         txn = await self._log(
             partial(
-                checkout.claim,
+                orphans.take_over,
                 txn_id=txn_id,
                 owner=self.owner,
                 now=self._clock(),
                 lease_s=self._lease_s,
+                gone=self._owner_gone,
             )
         )
         if txn is None or txn.decision is not None:

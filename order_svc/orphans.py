@@ -13,6 +13,7 @@ reused: both err on the side of waiting.
 
 import os
 import socket
+from collections.abc import Callable
 
 from order_svc import checkout
 from order_svc.checkout import Checkouts, CheckoutTxn, Decision
@@ -52,6 +53,23 @@ def abort_orphan(repo: Checkouts, txn_id: str) -> CheckoutTxn:
     txn.lease_until = 0.0
     repo.put_txn(txn)
     return txn
+
+
+def take_over(
+    repo: Checkouts,
+    txn_id: str,
+    owner: str,
+    now: float,
+    lease_s: float,
+    gone: Callable[[CheckoutTxn], bool],
+) -> CheckoutTxn | None:
+    """Take the lease of an unfinished transaction, as `checkout.claim` does; one that its
+    owner left undecided (`gone`) is aborted first, so that its cancels go out now and a retry
+    checks out afresh at once, instead of both waiting for the checkout's deadline."""
+    txn = repo.get_txn(txn_id)
+    if txn is not None and txn.decision is None and txn.lease_owner != owner and gone(txn):
+        abort_orphan(repo, txn_id)
+    return checkout.claim(repo, txn_id, owner, now, lease_s)
 
 
 def check_out_anew(txn: CheckoutTxn) -> bool:

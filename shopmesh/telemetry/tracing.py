@@ -168,6 +168,12 @@ def span(
     )
 
 
+def set_attribute(key: str, value: str) -> None:
+    """Record what background work found out (its outcome) on the current span."""
+    if _TRACER is not None:
+        trace.get_current_span().set_attribute(key, value)
+
+
 def trace_id() -> str:
     """The current trace's id (32 hex digits), "" outside a recorded span."""
     context = trace.get_current_span().get_span_context()

@@ -24,6 +24,10 @@ FAST_RECOVERY = {
     "RESERVATION_TIMEOUT_S": "2",
 }
 
+# A lease far longer than the gateway's timeout (15 s): a retry that waited for it would end in
+# 504, so an answer at all shows that whoever answered it did not wait.
+LONG_LEASE = {**FAST_RECOVERY, "CHECKOUT_TIMEOUT_S": "40", "RECOVERY_LEASE_S": "60"}
+
 
 def describe(response: httpx.Response | BaseException) -> str:
     if isinstance(response, BaseException):

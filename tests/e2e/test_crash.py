@@ -16,6 +16,7 @@ from shoptools.devstack import SERVICES, Stack, StackConfig
 
 from .checkout_helpers import (
     FAST_RECOVERY,
+    LONG_LEASE,
     Sent,
     Shop,
     checkout_until_answered,
@@ -26,6 +27,7 @@ from .checkout_helpers import (
     send_timed,
     wait_for_invariants,
 )
+from .kafka_helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -85,6 +87,36 @@ def test_crash_at_a_fault_point_is_recovered(crash_stack: Stack, service, point,
         wait_for_invariants(crash_stack, initial_stock, initial_credit)
         assert (shop.stock(a), shop.stock(b)) == (10 - 3 - 1, 10 - 1 - 3)
         assert (shop.credit(alice), shop.credit(bob)) == (100 - 14 - 15, 100 - 3)
+
+
+def test_a_checkout_its_dead_coordinator_left_undecided_is_released_and_retried_at_once(
+    tmp_path: pathlib.Path,
+):
+    # The deadline and the recovery lease outlast the gateway's timeout; the short lease a live
+    # coordinator renews does not.
+    env = {**LONG_LEASE, "CHECKOUT_LIVE_LEASE_S": "1"}
+    stack = Stack(StackConfig.ephemeral(tmp_path, env))
+    try:
+        stack.start()
+        with client(stack) as http:
+            shop = Shop(http)
+            item, user = shop.item(price=3, stock=5), shop.user(credit=10)
+            order = shop.order(user, [(item, 2)])
+            stack.restart_service(
+                "order", extra_env={"SHOP_FAULT_POINT": "checkout.before_decision"}
+            )
+            assert outcome(shop.checkout(order)).startswith("5")
+            assert stack.processes["order"].wait(timeout=30) == EXIT_CODE
+            stack.restart_service("order")
+            # The restarted process's recovery aborts it once the dead one's short lease ran
+            # out, not at the deadline: what it held comes back within seconds ...
+            wait_until(lambda: (shop.stock(item), shop.credit(user)) == (5, 10), "released", 10)
+            # ... and the client's retry pays, instead of waiting or hearing "timed out".
+            answer = shop.checkout(order)
+            assert outcome(answer) == "200", describe(answer)
+            assert shop.paid(order) and (shop.stock(item), shop.credit(user)) == (3, 4)
+    finally:
+        stack.stop()
 
 
 def test_random_kill_9_during_concurrent_checkouts(crash_stack: Stack):

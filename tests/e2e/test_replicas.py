@@ -20,6 +20,7 @@ from shoptools.supervisor import SupervisorThread
 
 from .checkout_helpers import (
     FAST_RECOVERY,
+    LONG_LEASE,
     Sent,
     Shop,
     client,
@@ -84,11 +85,6 @@ def test_killing_a_participant_replica_fails_no_request(replicated: Stack):
     ]
     assert not failed, f"{len(failed)} requests failed: {failed[:5]}"
     wait_for_invariants(stack, dict.fromkeys(items, 60), initial_credit)
-
-
-# A lease far longer than the gateway's timeout (15 s): a retry that waited for it would end in
-# 504, so an answer at all shows that the survivor did not wait.
-LONG_LEASE = {**FAST_RECOVERY, "CHECKOUT_TIMEOUT_S": "40", "RECOVERY_LEASE_S": "60"}
 
 
 @pytest.fixture

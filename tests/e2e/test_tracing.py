@@ -18,7 +18,7 @@ from shopmesh.faults import EXIT_CODE
 from shoptools.devstack import Stack, StackConfig, free_ports
 from shoptools.traces import CHECKOUT_RPC, TraceReceiver, read_spans, spans_of, timeline
 
-from .checkout_helpers import FAST_RECOVERY
+from .checkout_helpers import FAST_RECOVERY, LONG_LEASE
 from .helpers import Shop, log_records, ok
 from .kafka_helpers import wait_until
 
@@ -327,3 +327,67 @@ def test_a_commit_a_crashed_participant_missed_is_resent_in_a_span_linking_its_c
         "order's relay and retry worker spans",
         60,
     )
+
+
+@pytest.fixture
+def traced_long_lease_stack(tmp_path: pathlib.Path, receiver: TraceReceiver) -> Iterator[Stack]:
+    """A traced stack whose checkout lease outlasts the gateway's timeout (a retry that is
+    answered did not wait for it), and whose short lease does too: recovery leaves a dead
+    coordinator's checkout to the retry that finds it."""
+    env = {**LONG_LEASE, "CHECKOUT_LIVE_LEASE_S": "30", "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    config = StackConfig.ephemeral(tmp_path, env)
+    config.otlp_collector = receiver.address
+    stack = Stack(config)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_the_retry_that_aborts_a_dead_coordinators_checkout_links_the_trace_it_began_in(
+    traced_long_lease_stack: Stack, receiver: TraceReceiver
+):
+    stack = traced_long_lease_stack
+    with httpx.Client(base_url=stack.config.rest_url, timeout=30) as client:
+        shop = Shop(client)
+        item = shop.create_item(price=3, stock=5)
+        user = shop.create_user(credit=10)
+        order = shop.create_order(user)
+        shop.add_item(order, item, 1)
+        # Order dies after both reserves, before deciding: the checkout is left undecided.
+        stack.restart_service("order", extra_env={"SHOP_FAULT_POINT": "checkout.before_decision"})
+        first = "0bad0bad" * 4
+        answer = client.post(
+            f"/orders/checkout/{order}", headers={"traceparent": f"00-{first}-{'c' * 16}-01"}
+        )
+        assert answer.status_code >= 500
+        assert stack.processes["order"].wait(timeout=30) == EXIT_CODE
+        stack.restart_service("order")
+        # The retry finds the dead owner's transaction, aborts it, and checks out afresh.
+        retry = "feedf00d" * 4
+        answer = client.post(
+            f"/orders/checkout/{order}", headers={"traceparent": f"00-{retry}-{'d' * 16}-01"}
+        )
+        assert answer.status_code == 200, answer.text
+        assert (shop.stock(item), shop.credit(user)) == (4, 7)
+
+    def aborted() -> list[dict] | None:
+        """The retry's trace, once the abort's cancels on both participants are in."""
+        spans = spans_of(read_spans(receiver.out), retry)
+        aborting = [s for s in spans if s["name"] == "abort orphaned checkout"]
+        served = {
+            s["service"]
+            for s in spans
+            if aborting and s["name"] == SETTLE and s["kind"] == "SERVER"
+            if below(s, aborting[0], spans)
+        }
+        return spans if served == {"stock", "payment"} else None
+
+    spans = wait_until(aborted, "the abort's span with both cancels below it", 60)
+    print("\n".join(timeline(spans)))
+    (abort,) = [s for s in spans if s["name"] == "abort orphaned checkout"]
+    # In the retry's own request, below order's Checkout, linking the trace the checkout began in.
+    assert abort["service"] == "order" and abort["attributes"]["shop.decision"] == "ABORT"
+    assert parent_of(abort, spans)["name"] == CHECKOUT_RPC
+    assert [link["trace_id"] for link in abort["links"]] == [first]

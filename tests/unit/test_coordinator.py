@@ -727,3 +727,39 @@ async def test_an_owner_that_renews_its_lease_keeps_its_checkout(store, clock):
     first_peers.gate.set()
     paid = await asyncio.wait_for(under_way, 3.0)
     assert await asyncio.wait_for(retry, 3.0) == paid  # the repeat answers the first outcome
+
+
+async def test_recovery_aborts_a_silent_owners_checkout_once_its_short_lease_ran_out(store, clock):
+    first, first_peers, second = _replicas(store, clock)
+    stuck = asyncio.ensure_future(first.checkout("o1"))  # its process dies mid-checkout
+    await first_peers.reserving.wait()
+    (txn_id,) = {txn_id for _, txn_id, *_ in first_peers.reserves}
+    assert await second.recover_once() == 0  # the owner's lease still runs: it may be alive
+    clock.advance(3.1)  # past the short lease, long before the 10 s one and the deadline
+    assert await second.recover_once() == 1
+    # Aborted now, not at the deadline: what it holds is released at once ...
+    second_peers = second._peers
+    assert second_peers.settled("stock") == second_peers.settled("payment") == [(txn_id, False)]
+    txn = await _txn(store, txn_id)
+    assert (txn.decision, txn.refusal["reason"], txn.finished) == (
+        Decision.ABORT,
+        "CHECKOUT_TIMED_OUT",
+        True,
+    )
+    # ... and the client's retry checks out afresh instead of answering that abort.
+    paid = await asyncio.wait_for(second.checkout("o1"), 3.0)
+    assert paid.txn_id != txn_id and (await _order(store)).paid
+    first_peers.gate.set()  # a wrongly-presumed-dead owner only reads the abort back
+    assert (await _refusal(stuck)).reason == "CHECKOUT_TIMED_OUT"
+
+
+async def test_a_retry_event_for_a_checkout_this_process_drives_does_not_abort_it(store, clock):
+    first, first_peers, _ = _replicas(store, clock)
+    under_way = asyncio.ensure_future(first.checkout("o1"))
+    await first_peers.reserving.wait()
+    (txn_id,) = {txn_id for _, txn_id, *_ in first_peers.reserves}
+    clock.advance(3.1)  # its own short lease ran out (not renewed here), its owner is alive
+    assert await first.redrive(txn_id) is False  # undecided: nothing to resend yet
+    first_peers.gate.set()
+    paid = await asyncio.wait_for(under_way, 3.0)
+    assert paid.txn_id == txn_id and (await _order(store)).paid
