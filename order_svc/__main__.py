@@ -14,7 +14,14 @@ from shopmesh.rpc.server import run_service
 from shopmesh.settings import ServiceSettings, env_float, env_str
 
 # What order's recovery and retry worker count (shop_recovery_actions_total).
-RECOVERY_ACTIONS = ("resend_commit", "resend_abort", "retry_event_done", "retry_event_gave_up")
+RECOVERY_ACTIONS = (
+    "resend_commit",
+    "resend_abort",
+    "abort_orphan",
+    "presume_abort",
+    "retry_event_done",
+    "retry_event_gave_up",
+)
 SERVICE_NAME = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 
 

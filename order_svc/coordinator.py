@@ -211,10 +211,12 @@ class CheckoutCoordinator:
             if txn.decision is None and self._owner_gone(txn):
                 # A dead owner's transaction need not wait for its lease (orphans.py).
                 abort = partial(orphans.abort_orphan, txn_id=txn_id)
-                txn = await self._abort_abandoned(txn, abort, "abort orphaned checkout")
+                txn = await self._abort_abandoned(
+                    txn, abort, "abort orphaned checkout", "abort_orphan"
+                )
             elif txn.decision is None and self._clock() > txn.lease_until:
                 abort = partial(checkout.presume_abort, txn_id=txn_id, now=self._clock())
-                txn = await self._abort_abandoned(txn, abort, "presume abort")
+                txn = await self._abort_abandoned(txn, abort, "presume abort", "presume_abort")
             elif txn.decision is Decision.ABORT and not txn.finished:
                 await self.settler.settle(txn, Undelivered.KEEP)
             if txn.decision is not None:
@@ -222,14 +224,17 @@ class CheckoutCoordinator:
             await asyncio.sleep(self._poll_s)
 
     async def _abort_abandoned(
-        self, txn: CheckoutTxn, abort: Callable[[Checkouts], CheckoutTxn], name: str
+        self, txn: CheckoutTxn, abort: Callable[[Checkouts], CheckoutTxn], name: str, action: str
     ) -> CheckoutTxn:
         """Abort a transaction its coordinator left undecided and release what it holds, in
-        a span (of the request that found it) linking the trace the checkout began in."""
+        a span (of the request that found it) linking the trace the checkout began in; counted
+        as the recovery `action` when it aborted."""
         with _linked_span(txn, name):
             txn = await self._store.transact(abort)
             # ABORT, or the decision its owner logged first (ours then loses).
             tracing.set_attribute("shop.decision", txn.decision.value if txn.decision else "")
+            if txn.decision is Decision.ABORT:
+                recovery_action(action)
             if txn.decision is Decision.ABORT and not txn.finished:
                 await self.settler.settle(txn, Undelivered.KEEP)
             return txn

@@ -42,7 +42,7 @@ async def main() -> None:
         register,
         store,
         background=[resolver.run],
-        gauges=[metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD],
+        gauges=[metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD, metrics.OLDEST_RESERVATION],
         recovery_actions=STALE_ACTIONS,
     )
 

@@ -14,6 +14,8 @@ import pathlib
 HERE = pathlib.Path(__file__).resolve().parent
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 CHECKOUT = 'grpc_service="shop.order.v1.OrderService", grpc_method="Checkout"'
+# Envoy's clusters of the three services (its admin cluster is not one).
+UPSTREAMS = 'envoy_cluster_name=~"order|stock|payment"'
 
 # (title, unit, [(PromQL, legend)]) per panel, two panels a row.
 PANELS = [
@@ -60,6 +62,26 @@ PANELS = [
         "Reservations held",
         "short",
         [("max by (service) (shop_reservations_held)", "{{service}}")],
+    ),
+    (
+        "Oldest held reservation (participants ask the coordinator after RESERVATION_TIMEOUT_S)",
+        "s",
+        [("max by (service) (shop_reservation_oldest_held_seconds)", "{{service}}")],
+    ),
+    (
+        "Gateway: healthy upstream endpoints, and connect failures/s",
+        "short",
+        [
+            (
+                f"min by (envoy_cluster_name) (envoy_cluster_membership_healthy{{{UPSTREAMS}}})",
+                "{{envoy_cluster_name}} healthy",
+            ),
+            (
+                "sum by (envoy_cluster_name) "
+                f"(rate(envoy_cluster_upstream_cx_connect_fail{{{UPSTREAMS}}}[1m]))",
+                "{{envoy_cluster_name}} connect failures/s",
+            ),
+        ],
     ),
     (
         "Outbox backlog",

@@ -46,6 +46,9 @@ class MemoryReservations:
         """How many are HELD now."""
         return sum(1 for _ in self._held())
 
+    def oldest_held_since(self) -> float | None:
+        return min((r.updated_at for r in self._held()), default=None)
+
     def reservations_for(self, subject: str) -> list[Reservation]:
         rows = self._tables.rows("reservations")
         return [_copy(rows[txn_id]) for txn_id in sorted(rows) if rows[txn_id].subject == subject]

@@ -49,6 +49,10 @@ class Reservations(Protocol):
         """Ids of reservations HELD since before `cutoff`, oldest first."""
         ...
 
+    def oldest_held_since(self) -> float | None:
+        """When the oldest reservation HELD now was made (None: none is held)."""
+        ...
+
 
 def _cancelled(txn_id: str) -> Aborted:
     return Aborted(

@@ -54,6 +54,11 @@ class SpannerReservations(SpannerRepository):
         sql = f"SELECT COUNT(*) FROM Reservations{hint} WHERE HeldSince IS NOT NULL"
         return self.query(sql)[0][0]
 
+    def oldest_held_since(self) -> float | None:
+        hint = f"@{{FORCE_INDEX=ReservationsByHeldSince, {NULL_FILTERED_OK}}}"
+        sql = f"SELECT MIN(HeldSince) FROM Reservations{hint} WHERE HeldSince IS NOT NULL"
+        return self.query(sql)[0][0]
+
     def reservations_for(self, subject: str) -> list[Reservation]:
         return [
             _reservation(row)

@@ -62,6 +62,11 @@ class SqliteReservations:
         sql = "SELECT COUNT(*) FROM reservations WHERE state = 'HELD'"
         return self._conn.execute(sql).fetchone()[0]
 
+    def oldest_held_since(self) -> float | None:
+        """The first entry of the partial index."""
+        sql = "SELECT MIN(updated_at) FROM reservations WHERE state = 'HELD'"
+        return self._conn.execute(sql).fetchone()[0]
+
     def reservations_for(self, subject: str) -> list[Reservation]:
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM reservations WHERE subject = ?", (subject,)

@@ -12,6 +12,8 @@ Read from the store at scrape time (so right after a restart, and the same in ev
 of a service):
   shop_outbox_backlog{service}              events waiting in the outbox
   shop_reservations_held{service}           stock/payment: reservations HELD right now
+  shop_reservation_oldest_held_seconds{service}  stock/payment: how long the oldest of them
+                                            has been held (0 when none is)
 
 Each process serves its own metrics (prometheus_client's HTTP server, in a thread of its own,
 off the event loop); several processes of one service need one address each.
@@ -19,6 +21,7 @@ off the event loop); several processes of one service need one address each.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,7 +108,7 @@ class StoreGauge:
 
     name: str
     documentation: str
-    read: Callable[[Any], int]  # of the store's repository, inside a read
+    read: Callable[[Any], float]  # of the store's repository, inside a read
 
 
 OUTBOX_BACKLOG = StoreGauge(
@@ -117,6 +120,19 @@ RESERVATIONS_HELD = StoreGauge(
     "shop_reservations_held",
     "Checkout reservations HELD now (neither committed nor cancelled yet).",
     lambda repo: repo.held_reservations(),
+)
+
+
+def _held_for(since: float | None) -> float:
+    return 0.0 if since is None else max(0.0, round(time.time() - since, 3))
+
+
+# Above RESERVATION_TIMEOUT_S the participant asks the coordinator (participant.stale); one that
+# stays above it is a reservation that asking does not resolve.
+OLDEST_RESERVATION = StoreGauge(
+    "shop_reservation_oldest_held_seconds",
+    "How long the oldest reservation HELD now has been held, in seconds (0: none is held).",
+    lambda repo: _held_for(repo.oldest_held_since()),
 )
 
 
@@ -148,7 +164,7 @@ class StoreGauges:
     def describe(self) -> list[GaugeMetricFamily]:
         return self._families()
 
-    def _read_all(self, repo) -> list[int]:
+    def _read_all(self, repo) -> list[float]:
         return [gauge.read(repo) for gauge in self._gauges]
 
     def collect(self) -> list[GaugeMetricFamily]:

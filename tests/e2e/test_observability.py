@@ -2,12 +2,16 @@
 are made, the gateway's stats are reachable, and one checkout can be followed through the JSON
 logs (and audit events) of all three services by its transaction id and request id."""
 
+import json
+import pathlib
+import re
 import time
 from collections.abc import Callable
 
 import grpc
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from shop.order.v1 import order_pb2, order_pb2_grpc
@@ -142,6 +146,47 @@ def test_the_local_run_says_where_metrics_and_stats_are(stack: Stack):
 
 
 # --- following one checkout --------------------------------------------------------------------
+
+
+MONITORING = pathlib.Path(__file__).resolve().parents[2] / "k8s" / "monitoring"
+# Metric names in PromQL, once label matchers and grouping clauses are taken out.
+METRIC = re.compile(r"\b((?:shop|grpc|envoy)_[a-z0-9_]+)\b")
+LABELS = re.compile(r"\{[^}]*\}|\b(?:by|without)\s*\([^)]*\)")
+
+
+def monitored() -> set[str]:
+    """Every metric the committed dashboard's panels and alert rules name."""
+    dashboard = json.loads((MONITORING / "dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    groups = yaml.safe_load((MONITORING / "alerts.yaml").read_text())["groups"]
+    exprs += [rule["expr"] for group in groups for rule in group["rules"]]
+    return {name for expr in exprs for name in METRIC.findall(LABELS.sub(" ", expr))}
+
+
+def exposed(text: str) -> set[str]:
+    """The sample names of an exposition as Prometheus stores them: as written (a client
+    library's parser would add `_total` to Envoy's counters, Prometheus does not)."""
+    return {
+        re.split(r"[{ ]", line, maxsplit=1)[0] for line in text.splitlines() if line[:1].isalpha()
+    }
+
+
+def test_every_metric_the_dashboard_and_alerts_name_is_served_by_the_running_stack(
+    stack: Stack, shop: Shop
+):
+    item = shop.create_item(price=1, stock=2)
+    order = shop.create_order(shop.create_user(credit=5))
+    shop.add_item(order, item, 1)
+    ok(shop.http.post(f"/orders/checkout/{order}"))
+    urls = [stack.config.metrics_url(service) for service in SERVICES]
+    served: set[str] = set()
+    for url in [*urls, stack.config.envoy_stats_url]:
+        answer = httpx.get(url, timeout=10)
+        assert answer.status_code == 200, url
+        served |= exposed(answer.text)
+    named = monitored()
+    assert {"shop_reservation_oldest_held_seconds", "envoy_cluster_membership_healthy"} <= named
+    assert named <= served, f"named by a panel or rule, served by nothing: {named - served}"
 
 
 def names_txn(line: dict, txn_id: str) -> bool:

@@ -318,7 +318,7 @@ async def test_store_gauges_count_held_reservations_and_the_outbox_backlog(stock
     collector = metrics.StoreGauges(
         "stock",
         stock_store,
-        [metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD],
+        [metrics.OUTBOX_BACKLOG, metrics.RESERVATIONS_HELD, metrics.OLDEST_RESERVATION],
         asyncio.get_running_loop(),
     )
     registry = CollectorRegistry()
@@ -329,17 +329,20 @@ async def test_store_gauges_count_held_reservations_and_the_outbox_backlog(stock
         return {family.name: family.samples[0].value for family in families}
 
     baseline = await values()
+    assert baseline["shop_reservation_oldest_held_seconds"] == 0
 
-    def hold(repo, txn_id: str, state: State = State.HELD) -> None:
-        repo.put_reservation(Reservation(txn_id, state, {"x": 1}, "", time.time()))
+    def hold(repo, txn_id: str, state: State = State.HELD, ago_s: float = 0) -> None:
+        repo.put_reservation(Reservation(txn_id, state, {"x": 1}, "", time.time() - ago_s))
 
-    await stock_store.transact(lambda repo: hold(repo, "held-1"))
+    await stock_store.transact(lambda repo: hold(repo, "done-long-ago", State.COMMITTED, 900))
+    await stock_store.transact(lambda repo: hold(repo, "held-1", ago_s=120))
     await stock_store.transact(lambda repo: hold(repo, "held-2"))
     await stock_store.transact(lambda repo: hold(repo, "done", State.COMMITTED))
     await stock_store.transact(lambda repo: repo.record(Event("item/1", "stock_added", {})))
     now = await values()
     assert now["shop_reservations_held"] == baseline["shop_reservations_held"] + 2
     assert now["shop_outbox_backlog"] == baseline["shop_outbox_backlog"] + 1
+    assert 120 <= now["shop_reservation_oldest_held_seconds"] < 180
     sample = 'shop_reservations_held{service="stock"}'
     assert sample in (await asyncio.to_thread(_exposition, registry))
 

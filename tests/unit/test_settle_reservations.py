@@ -457,3 +457,17 @@ async def test_a_settle_too_large_for_one_transaction_is_applied_in_parts(open_s
     stock = await real.read(lambda repo: [repo.get(i) for i in item_ids])
     assert {(item.stock, item.held) for item in stock} == {(100, 0)}
     assert store.sizes == [100, 50, 25, 25, 50, 25, 25]
+
+
+async def test_the_oldest_held_reservation_is_what_the_age_gauge_reads(side: Participant):
+    def oldest(repo) -> float | None:
+        return repo.oldest_held_since()
+
+    assert await side.store.read(oldest) is None
+    for txn_id, at in (("t-new", 2_000.0), ("t-old", 1_000.0), ("t-done", 500.0)):
+        await side.store.transact(partial(side.kind.reserve, txn_id=txn_id, now=at))
+    assert await _settle(side, [("t-done", True)]) == [State.COMMITTED]
+    # The committed one is older, but only HELD ones count.
+    assert await side.store.read(oldest) == 1_000.0
+    assert await _settle(side, [("t-old", False), ("t-new", False)]) == [State.CANCELLED] * 2
+    assert await side.store.read(oldest) is None
