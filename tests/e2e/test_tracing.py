@@ -40,7 +40,14 @@ def receiver(tmp_path: pathlib.Path) -> Iterator[TraceReceiver]:
 @pytest.fixture
 def traced_stack(tmp_path: pathlib.Path, receiver: TraceReceiver) -> Iterator[Stack]:
     """A private stack whose services and gateway send their spans to `receiver`."""
-    config = StackConfig.ephemeral(tmp_path, {"OTEL_BSP_SCHEDULE_DELAY": "100"})
+    yield from running_traced(tmp_path, receiver, {})
+
+
+def running_traced(
+    tmp_path: pathlib.Path, receiver: TraceReceiver, env: dict[str, str]
+) -> Iterator[Stack]:
+    """A private stack with `env`, sending its spans to `receiver`, stopped afterwards."""
+    config = StackConfig.ephemeral(tmp_path, {**env, "OTEL_BSP_SCHEDULE_DELAY": "100"})
     config.otlp_collector = receiver.address
     stack = Stack(config)
     try:
@@ -203,14 +210,7 @@ def test_the_stacks_own_receiver_and_show_print_the_last_checkout(tmp_path: path
 @pytest.fixture
 def traced_crash_stack(tmp_path: pathlib.Path, receiver: TraceReceiver) -> Iterator[Stack]:
     """A traced stack with short timeouts, so that recovery happens within seconds."""
-    config = StackConfig.ephemeral(tmp_path, {**FAST_RECOVERY, "OTEL_BSP_SCHEDULE_DELAY": "100"})
-    config.otlp_collector = receiver.address
-    stack = Stack(config)
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
+    yield from running_traced(tmp_path, receiver, FAST_RECOVERY)
 
 
 def test_a_recovered_checkouts_recovery_span_links_to_the_trace_it_began_in(
@@ -334,15 +334,7 @@ def traced_long_lease_stack(tmp_path: pathlib.Path, receiver: TraceReceiver) -> 
     """A traced stack whose checkout lease outlasts the gateway's timeout (a retry that is
     answered did not wait for it), and whose short lease does too: recovery leaves a dead
     coordinator's checkout to the retry that finds it."""
-    env = {**LONG_LEASE, "CHECKOUT_LIVE_LEASE_S": "30", "OTEL_BSP_SCHEDULE_DELAY": "100"}
-    config = StackConfig.ephemeral(tmp_path, env)
-    config.otlp_collector = receiver.address
-    stack = Stack(config)
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
+    yield from running_traced(tmp_path, receiver, {**LONG_LEASE, "CHECKOUT_LIVE_LEASE_S": "30"})
 
 
 def test_the_retry_that_aborts_a_dead_coordinators_checkout_links_the_trace_it_began_in(
