@@ -1,7 +1,6 @@
 """`python -m order_svc`: read settings, open the store, connect to the peers, serve,
 and recover unfinished checkouts in the background."""
 
-import asyncio
 from dataclasses import dataclass
 
 from order_svc.api import OrderApi
@@ -10,7 +9,7 @@ from order_svc.peers import Peers
 from order_svc.retry_worker import CheckoutRetryWorker
 from order_svc.store import open_store
 from shop.order.v1 import order_pb2, order_pb2_grpc
-from shopmesh.rpc.server import run_service
+from shopmesh.rpc.server import run_main, run_service
 from shopmesh.settings import ServiceSettings, env_float, env_str
 
 # What order's recovery and retry worker count (shop_recovery_actions_total).
@@ -88,4 +87,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main)

@@ -1,15 +1,13 @@
 """`python -m payment_svc`: read settings, open the store, serve PaymentService and, beside it,
 payment's part in checkout (ParticipantService)."""
 
-import asyncio
-
 from payment_svc import accounts
 from payment_svc.api import PaymentApi, PaymentParticipant
 from payment_svc.store import open_store
 from shop.payment.v1 import payment_pb2, payment_pb2_grpc
 from shopmesh.participant import servicer as participant
 from shopmesh.participant.stale import STALE_ACTIONS, StaleReservationResolver
-from shopmesh.rpc.server import run_service
+from shopmesh.rpc.server import run_main, run_service
 from shopmesh.settings import ServiceSettings
 from shopmesh.telemetry import metrics
 
@@ -48,4 +46,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main)

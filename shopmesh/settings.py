@@ -8,11 +8,28 @@ from shopmesh.events.kafka import KafkaSettings
 from shopmesh.store.spanner import SpannerSettings
 from shopmesh.telemetry.tracing import TracingSettings
 
-__all__ = ["STORES", "ServiceSettings", "data_dir", "env_float", "env_int", "env_str"]
+__all__ = [
+    "EVENT_LOOPS",
+    "STORES",
+    "ServiceSettings",
+    "data_dir",
+    "env_float",
+    "env_int",
+    "env_str",
+    "event_loop",
+]
 
 # SHOP_STORE: sqlite (the embedded default), spanner, or memory (for tests and the simulator:
 # the data is lost when the process exits).
 STORES = {"sqlite", "spanner", "memory"}
+# SHOP_EVENT_LOOP: uvloop (the default) or asyncio (the standard library's loop).
+EVENT_LOOPS = {"uvloop", "asyncio"}
+
+
+def event_loop() -> str:
+    """The event loop every service process runs on (SHOP_EVENT_LOOP): read before the loop
+    starts, so apart from the other settings."""
+    return _one_of("SHOP_EVENT_LOOP", env_str("SHOP_EVENT_LOOP", "uvloop").lower(), EVENT_LOOPS)
 
 
 def data_dir() -> pathlib.Path:

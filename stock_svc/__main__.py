@@ -1,12 +1,10 @@
 """`python -m stock_svc`: read settings, open the store, serve StockService and, beside it,
 stock's part in checkout (ParticipantService)."""
 
-import asyncio
-
 from shop.stock.v1 import stock_pb2, stock_pb2_grpc
 from shopmesh.participant import servicer as participant
 from shopmesh.participant.stale import STALE_ACTIONS, StaleReservationResolver
-from shopmesh.rpc.server import run_service
+from shopmesh.rpc.server import run_main, run_service
 from shopmesh.settings import ServiceSettings
 from shopmesh.telemetry import metrics
 from stock_svc import inventory
@@ -48,4 +46,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main)

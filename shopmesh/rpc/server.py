@@ -5,7 +5,8 @@
 health service and server reflection, binds it and returns the bound port (bind port 0 in
 tests).
 `serve` runs a service's whole life: listen, open the store, report SERVING, and on SIGTERM
-or SIGINT report NOT_SERVING and stop gracefully before closing the store.
+or SIGINT report NOT_SERVING and stop gracefully before closing the store. `run_main` runs a
+service's `main` on the event loop SHOP_EVENT_LOOP names (uvloop by default).
 """
 
 import asyncio
@@ -24,7 +25,7 @@ from shopmesh import faults
 from shopmesh.events.relay import OutboxRelay
 from shopmesh.rpc.observe import RequestObserver
 from shopmesh.rpc.status import ErrorTranslator
-from shopmesh.settings import ServiceSettings
+from shopmesh.settings import ServiceSettings, event_loop
 from shopmesh.telemetry import metrics, tracing
 from shopmesh.telemetry.logs import configure_logging
 
@@ -113,6 +114,19 @@ async def serve(
         await asyncio.wait(tasks, timeout=grace_s)
     await store.close()
     log.info("stopped")
+
+
+def run_main(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """A service's `__main__`: run `main()` to the end on the chosen event loop. uvloop (the
+    default) takes a third off each gRPC call's CPU on the event loop thread against asyncio's
+    own loop (`make bench` and README, Performance); SHOP_EVENT_LOOP=asyncio keeps the
+    standard library's, for comparing or debugging."""
+    if event_loop() == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
 
 
 def freeze_startup_objects() -> None:
