@@ -39,6 +39,7 @@ from order_svc.store import OrderStore
 from shopmesh import faults
 from shopmesh.batching import Batcher, in_this_context
 from shopmesh.errors import Aborted, ShopError, error_from_dict, error_to_dict
+from shopmesh.ids import new_id
 from shopmesh.telemetry import tracing
 from shopmesh.telemetry.metrics import recovery_action
 from shopmesh.validation import require_id
@@ -100,7 +101,7 @@ class CheckoutCoordinator:
             partial(
                 checkout.begin,
                 order_id=order_id,
-                txn_id=str(uuid.uuid4()),
+                txn_id=new_id(),
                 now=self._clock(),
                 timeout_s=self._timeout_s,
                 owner=self.owner,
@@ -179,12 +180,9 @@ class CheckoutCoordinator:
         """Phase one on both participants: the refusal to report (None if both hold), and
         the participants that answered."""
         timeout_s = max(0.05, min(self._peers.timeout_s, txn.deadline - self._clock()))
-        results = await asyncio.gather(
-            asyncio.wait_for(self._stock_reserves.submit(txn), timeout_s),
-            asyncio.wait_for(self._credit_reserves.submit(txn), timeout_s),
-            return_exceptions=True,
-        )
-        outcomes = dict(zip(PARTICIPANTS, results, strict=True))
+        reserves = (self._stock_reserves.submit(txn), self._credit_reserves.submit(txn))
+        await _settled_or_timed_out(reserves, timeout_s)
+        outcomes = dict(zip(PARTICIPANTS, map(_outcome, reserves), strict=True))
         refusals = {peer: _as_refusal(r) for peer, r in outcomes.items() if r is not None}
         answered = [p for p in PARTICIPANTS if not _unanswered(refusals.get(p))]
         if not refusals:
@@ -354,6 +352,40 @@ def _undecided(txn: CheckoutTxn, lease_s: float) -> ShopError:
 
 def _unanswered(refusal: ShopError | None) -> bool:
     return refusal is not None and refusal.reason == "DEPENDENCY_UNAVAILABLE"
+
+
+async def _settled_or_timed_out(futures: tuple[asyncio.Future, ...], timeout_s: float) -> None:
+    """Wait until every future is done or `timeout_s` passed, whichever comes first. A future
+    still out is left alone (its batch goes on without this waiter). One timer and one waiter
+    for all: on the hot path this is asyncio.wait without its bookkeeping."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def release(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    def check(_: object = None) -> None:
+        if all(future.done() for future in futures):
+            release()
+
+    for future in futures:
+        future.add_done_callback(check)
+    timer = loop.call_later(timeout_s, release)
+    try:
+        check()
+        await waiter
+    finally:
+        timer.cancel()
+
+
+def _outcome(reserve: asyncio.Future) -> BaseException | None:
+    """A reserve's result (None: held; a refusal), or its failure; TimeoutError if still out."""
+    if not reserve.done():
+        return TimeoutError()
+    if reserve.cancelled():
+        return asyncio.CancelledError()
+    return reserve.exception() or reserve.result()
 
 
 def _as_refusal(result: BaseException) -> ShopError:

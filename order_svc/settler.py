@@ -93,9 +93,23 @@ class Settler:
                 delivered[peer].set_result(True)
             else:
                 delivered[peer] = self._deliveries[peer].submit(txn)
-        recorded = asyncio.ensure_future(self._recorded(txn, if_undelivered, delivered))
+        recorded: asyncio.Future[bool] = loop.create_future()
         self._sending.add(recorded)
         recorded.add_done_callback(self._sending.discard)
+        # Callbacks, not a task per decision: once both participants answered, the
+        # acknowledgements join the next record batch, whose outcome is `recorded`'s.
+        waiting = [future for future in delivered.values() if not future.done()]
+
+        def answered(_: object = None) -> None:
+            if any(not future.done() for future in waiting) or recorded.done():
+                return
+            acks = (_acknowledged(delivered["stock"]), _acknowledged(delivered["payment"]))
+            _chain(self._records.submit((txn, acks, if_undelivered)), recorded)
+
+        for future in waiting:
+            future.add_done_callback(answered)
+        if not waiting:
+            answered()
         return Sending(delivered, recorded)
 
     async def run(self, stop_grace_s: float = 2.0) -> None:
@@ -112,15 +126,6 @@ class Settler:
         """Wait until everything submitted so far has been sent and recorded."""
         while self._sending:
             await asyncio.wait(set(self._sending))
-
-    async def _recorded(
-        self,
-        txn: CheckoutTxn,
-        if_undelivered: Undelivered,
-        delivered: dict[str, "asyncio.Future[bool]"],
-    ) -> bool:
-        stock, payment = [await _acknowledged(delivered[peer]) for peer in PARTICIPANTS]
-        return await self._records.submit((txn, (stock, payment), if_undelivered))
 
     async def _deliver(self, peer: str, txns: list[CheckoutTxn]) -> list[bool]:
         decisions = [(txn.txn_id, txn.decision is Decision.COMMIT) for txn in txns]
@@ -152,11 +157,25 @@ class Settler:
 Recording = tuple[CheckoutTxn, tuple[bool, bool], Undelivered]
 
 
-async def _acknowledged(delivered: "asyncio.Future[bool]") -> bool:
-    try:
-        return await delivered
-    except Exception:  # noqa: BLE001 - the delivery batch logged it
-        return False
+def _acknowledged(delivered: "asyncio.Future[bool]") -> bool:
+    """Whether a finished delivery was applied (a failure: the delivery batch logged it)."""
+    return not delivered.cancelled() and delivered.exception() is None and delivered.result()
+
+
+def _chain(source: "asyncio.Future[bool]", target: "asyncio.Future[bool]") -> None:
+    """`target` gets `source`'s outcome (unless it was cancelled meanwhile)."""
+
+    def copy(_: object) -> None:
+        if target.done():
+            return
+        if source.cancelled():
+            target.cancel()
+        elif source.exception() is not None:
+            target.set_exception(source.exception())  # type: ignore[arg-type]
+        else:
+            target.set_result(source.result())
+
+    source.add_done_callback(copy)
 
 
 def _applied(reply: dict[str, str], txn_id: str, peer: str) -> bool:

@@ -10,13 +10,13 @@ call's trace id too.
 """
 
 import time
-import uuid
 from dataclasses import dataclass
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from shop.events.v1 import events_pb2
 from shopmesh.events.audit import Event
+from shopmesh.ids import new_id
 from shopmesh.telemetry import request_context, tracing
 
 AUDIT = "audit"
@@ -33,16 +33,15 @@ class OutboxRow:
 
 
 def _now() -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromNanoseconds(time.time_ns())
-    return stamp
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    return Timestamp(seconds=seconds, nanos=nanos)
 
 
 def encode_audit(event: Event, service: str) -> OutboxRow:
     request = request_context.current()
     request_context.note_txn(event.transaction_id)
     message = events_pb2.AuditEvent(
-        event_id=str(uuid.uuid4()),
+        event_id=new_id(),
         occurred_at=_now(),
         entity_key=event.entity_key,
         service=service,
@@ -56,6 +55,6 @@ def encode_audit(event: Event, service: str) -> OutboxRow:
 
 def encode_retry(txn_id: str) -> OutboxRow:
     message = events_pb2.CheckoutRetry(
-        event_id=str(uuid.uuid4()), transaction_id=txn_id, requested_at=_now()
+        event_id=new_id(), transaction_id=txn_id, requested_at=_now()
     )
     return OutboxRow(RETRY, txn_id, message.SerializeToString())

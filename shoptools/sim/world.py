@@ -26,6 +26,7 @@ from payment_svc.api import PaymentParticipant
 from payment_svc.store.memory import open_memory_store as open_payment_store
 from shop.events.v1 import events_pb2
 from shop.order.v1 import order_pb2
+from shopmesh import ids
 from shopmesh.errors import ShopError
 from shopmesh.events import outbox
 from shopmesh.participant.reservations import State
@@ -469,6 +470,7 @@ def run(seed: int, build: Build | None = None, trace: bool = True) -> Outcome:
     rng = random.Random(seed ^ 0x5EED)
     saved = (uuid.uuid4, outbox._now, logging.root.manager.disable)
     uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)  # type: ignore[assignment]
+    ids.restart(rng)
     outbox._now = lambda: _timestamp(loop.time())  # type: ignore[assignment]
     logging.disable(logging.CRITICAL)
     try:
@@ -480,6 +482,7 @@ def run(seed: int, build: Build | None = None, trace: bool = True) -> Outcome:
         world.outcome.violation = violation
     finally:
         uuid.uuid4, outbox._now = saved[0], saved[1]  # type: ignore[assignment]
+        ids.restart()
         logging.disable(saved[2])
         _close(loop)
     return world.outcome
