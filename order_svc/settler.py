@@ -44,9 +44,10 @@ class Undelivered(Enum):
 log = logging.getLogger(__name__)
 PARTICIPANTS = ("stock", "payment")
 MAX_BATCH = 500
-# Phase two is off every client's path: a batch waits this long for company, so that light
-# load, too, sends many decisions per call (a reservation is held that much longer).
-LINGER_S = 0.01
+# A commit is off every client's path: its batch waits this long for company, so that light
+# load, too, sends many decisions per call (a reservation is held that much longer). A cancel
+# does not wait (Batcher's `urgent`): its refusal is answered once it is delivered.
+LINGER_S = 0.025
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,10 @@ class Settler:
                 delivered[peer] = loop.create_future()
                 delivered[peer].set_result(True)
             else:
-                delivered[peer] = self._deliveries[peer].submit(txn)
+                # A cancel goes out at once: a refused checkout (or one that follows it) waits
+                # for its release. A commit lingers for company: nobody waits for it.
+                urgent = txn.decision is not Decision.COMMIT
+                delivered[peer] = self._deliveries[peer].submit(txn, urgent=urgent)
         recorded: asyncio.Future[bool] = loop.create_future()
         self._sending.add(recorded)
         recorded.add_done_callback(self._sending.discard)

@@ -4,7 +4,9 @@ load every batch holds one request (no added latency); under heavy load batches 
 the fixed cost of a call or a commit is shared by many requests.
 
 Work nobody waits for (checkout's phase two) can afford to `linger`: each batch first waits
-that long for company, so that light load also shares the fixed cost.
+that long for company, so that light load also shares the fixed cost. An item somebody does
+wait for is submitted `urgent`: the batch it joins stops lingering and goes out at once, and so
+does a batch that filled up.
 
 One item's bad data must not fail the others: when a batch of several fails with an
 unexpected exception (not a ShopError, which says the whole call was refused, e.g. a peer that
@@ -55,17 +57,24 @@ class Batcher(Generic[T, R]):
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
         self._linger_s = linger_s
-        self._waiting: list[tuple[T, asyncio.Future, object]] = []
+        self._waiting: list[tuple[T, asyncio.Future, object, bool]] = []
+        # Whether an item waiting now is urgent; set while a batch lingers, to cut it short.
+        self._urgent = False
+        self._lingering: asyncio.Future[None] | None = None
         self._in_flight = 0
         self._starting = False  # a batch's task is created but has not taken its items yet
         self._tasks: set[asyncio.Task] = set()
 
-    def submit(self, item: T) -> "asyncio.Future[R]":
+    def submit(self, item: T, *, urgent: bool = False) -> "asyncio.Future[R]":
+        """`urgent`: somebody waits for this item, so its batch does not linger."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         # Retrieved here too, so that a failure nobody awaits is not reported as lost.
         future.add_done_callback(lambda done: done.cancelled() or done.exception())
         captured = self._scope.capture() if self._scope is not None else None
-        self._waiting.append((item, future, captured))
+        self._waiting.append((item, future, captured, urgent))
+        if urgent or len(self._waiting) >= self._max_batch:
+            self._urgent = self._urgent or urgent
+            _wake(self._lingering)
         self._start_batches()
         return future
 
@@ -85,17 +94,18 @@ class Batcher(Generic[T, R]):
             task.add_done_callback(self._tasks.discard)
 
     async def _run(self) -> None:
-        if self._linger_s and len(self._waiting) < self._max_batch:
-            await asyncio.sleep(self._linger_s)
+        if self._linger_s and not self._urgent and len(self._waiting) < self._max_batch:
+            await self._linger()
         self._starting = False
         batch = self._waiting[: self._max_batch]
         del self._waiting[: self._max_batch]
+        self._urgent = any(urgent for *_, urgent in self._waiting)
         self._start_batches()  # what did not fit, if a slot is free
         try:
-            results = await self._results([(item, captured) for item, _, captured in batch])
+            results = await self._results([(item, captured) for item, _, captured, _ in batch])
         finally:
             self._in_flight -= 1
-        for (_, future, _), result in zip(batch, results, strict=True):
+        for (_, future, _, _), result in zip(batch, results, strict=True):
             if future.done():  # its waiter gave up (cancelled)
                 continue
             if isinstance(result, BaseException):
@@ -103,6 +113,17 @@ class Batcher(Generic[T, R]):
             else:
                 future.set_result(result)
         self._start_batches()
+
+    async def _linger(self) -> None:
+        """Wait `linger_s` for company, or less if an urgent item comes or the batch fills."""
+        loop = asyncio.get_running_loop()
+        self._lingering = lingering = loop.create_future()
+        timer = loop.call_later(self._linger_s, _wake, lingering)
+        try:
+            await lingering
+        finally:
+            timer.cancel()
+            self._lingering = None
 
     async def _results(self, items: list[tuple[T, object]]) -> Sequence[R | BaseException]:
         try:
@@ -128,6 +149,11 @@ class Batcher(Generic[T, R]):
         if len(results) != len(items):
             raise RuntimeError(f"{len(results)} results for a batch of {len(items)}")
         return results
+
+
+def _wake(lingering: "asyncio.Future[None] | None") -> None:
+    if lingering is not None and not lingering.done():
+        lingering.set_result(None)
 
 
 def in_this_context(work: Callable[..., R]) -> Callable[..., R]:

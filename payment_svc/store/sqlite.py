@@ -57,7 +57,10 @@ class SqliteAccounts(SqliteReservations, SqliteOutbox):
         return User(*row) if row else None
 
     def put_user(self, user: User) -> None:
-        self.put_users([user])
+        self._conn.execute(
+            "INSERT OR REPLACE INTO users (user_id, credit, held) VALUES (?, ?, ?)",
+            (user.user_id, user.credit, user.held),
+        )
 
     def put_users(self, users: Iterable[User]) -> None:
         self._conn.executemany(

@@ -37,12 +37,19 @@ def _now() -> Timestamp:
     return Timestamp(seconds=seconds, nanos=nanos)
 
 
-def encode_audit(event: Event, service: str) -> OutboxRow:
+def now() -> Timestamp:
+    """This moment as an event's `occurred_at` (the simulator moves it with its clock)."""
+    return _now()
+
+
+def encode_audit(event: Event, service: str, occurred_at: Timestamp | None = None) -> OutboxRow:
+    """`occurred_at` defaults to now; a store passes its transaction's one moment, shared by
+    every event the transaction records (they all happen at its commit)."""
     request = request_context.current()
     request_context.note_txn(event.transaction_id)
     message = events_pb2.AuditEvent(
         event_id=new_id(),
-        occurred_at=_now(),
+        occurred_at=occurred_at or _now(),
         entity_key=event.entity_key,
         service=service,
         transaction_id=event.transaction_id,

@@ -2,6 +2,9 @@
 
 import sqlite3
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from shopmesh.events import outbox
 from shopmesh.events.audit import Event
 from shopmesh.events.outbox import OutboxRow, encode_audit, encode_retry
 
@@ -21,13 +24,18 @@ CREATE TABLE IF NOT EXISTS relay_lease (
 
 
 class SqliteOutbox:
-    """Needs `self._conn` and a class attribute SERVICE."""
+    """Needs `self._conn` and a class attribute SERVICE. One instance serves one store
+    transaction (SqliteStore makes a repository per transaction)."""
 
     _conn: sqlite3.Connection
     SERVICE: str
+    # The transaction's moment, taken at its first event: every event it records shares it.
+    _occurred_at: Timestamp | None = None
 
     def record(self, event: Event) -> None:
-        self._append(encode_audit(event, self.SERVICE))
+        if self._occurred_at is None:
+            self._occurred_at = outbox.now()
+        self._append(encode_audit(event, self.SERVICE, self._occurred_at))
 
     def record_retry(self, txn_id: str) -> None:
         self._append(encode_retry(txn_id))

@@ -50,7 +50,10 @@ class SqliteItems(SqliteReservations, SqliteOutbox):
         return Item(*row) if row else None
 
     def put(self, item: Item) -> None:
-        self.put_many([item])
+        self._conn.execute(
+            "INSERT OR REPLACE INTO items (item_id, stock, price, held) VALUES (?, ?, ?, ?)",
+            (item.item_id, item.stock, item.price, item.held),
+        )
 
     def put_many(self, items: Iterable[Item]) -> None:
         self._conn.executemany(

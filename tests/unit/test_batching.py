@@ -124,3 +124,34 @@ async def test_a_full_batch_does_not_linger():
         asyncio.gather(*(batcher.submit(i) for i in range(4))), timeout=30
     ) == [0, 10, 20, 30]
     assert run.batches == [[0, 1], [2, 3]]
+
+
+async def test_an_urgent_item_cuts_the_linger_short_and_takes_the_company_along():
+    run = Recorder()
+    batcher = Batcher(run, linger_s=60)
+    lingering = batcher.submit(1)
+    await asyncio.sleep(0.01)  # the batch lingers, waiting for company
+    urgent = batcher.submit(2, urgent=True)
+    assert await asyncio.wait_for(asyncio.gather(lingering, urgent), timeout=30) == [10, 20]
+    assert run.batches == [[1, 2]]
+
+
+async def test_a_batch_that_fills_while_it_lingers_goes_out_at_once():
+    run = Recorder()
+    batcher = Batcher(run, max_batch=2, linger_s=60)
+    first = batcher.submit(1)
+    await asyncio.sleep(0.01)  # lingering with one of two
+    second = batcher.submit(2)
+    assert await asyncio.wait_for(asyncio.gather(first, second), timeout=30) == [10, 20]
+    assert run.batches == [[1, 2]]
+
+
+async def test_after_an_urgent_batch_the_next_one_lingers_again():
+    run = Recorder()
+    batcher = Batcher(run, linger_s=0.5)
+    await asyncio.wait_for(batcher.submit(1, urgent=True), timeout=30)
+    second = batcher.submit(2)
+    await asyncio.sleep(0.01)  # lingering again: the next item keeps it company
+    third = batcher.submit(3)
+    assert await asyncio.wait_for(asyncio.gather(second, third), timeout=30) == [20, 30]
+    assert run.batches == [[1], [2, 3]]
