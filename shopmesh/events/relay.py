@@ -14,9 +14,11 @@ not one event per pass, and it fills only its own partition's batch: the pass re
 it (`MAX_PAGES`) for the other partitions' rows.
 
 Each pass costs two store commits and a round trip to the broker however few rows it carries,
-so after a pass that did not fill a batch the relay lingers a moment (`linger_s`) to let rows
+so after a pass that did not fill a batch the relay lingers (`linger_s`, 0.1 s) to let rows
 gather, and it renews its lease only when half of it has run out. Events are audit, not on
-any request's path: a few more milliseconds before they reach Kafka cost nobody anything.
+any request's path: a tenth of a second before they reach Kafka costs nobody anything, while
+at light load each pass saved is CPU every checkout pays for (a quarter of the saturated
+rate took 10 % less stack CPU per checkout with 0.1 s than with 0.02 s).
 
 With tracing on, every pass that found rows runs in an `outbox relay` span (PRODUCER, the root
 of a trace of its own): its failures show there as well as in `shop_outbox_relay_errors_total`.
@@ -114,7 +116,7 @@ class OutboxRelay:
         *,
         batch: int = 1000,
         idle_s: float = 0.1,
-        linger_s: float = 0.02,
+        linger_s: float = 0.1,
         lease_s: float = 10.0,
         service: str = "",
         clock: Callable[[], float] = time.time,
