@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -394,3 +395,20 @@ def test_metrics_are_served_over_http():
         server.shutdown()
         server.server_close()
     assert metrics.serve_metrics("off", registry) is None
+
+
+def test_json_lines_carry_extra_fields_and_the_traceback():
+    formatter = ShopJsonFormatter()
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.LogRecord(
+            "shop.test", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info()
+        )
+    failed.txn_ids = ["t1", "t2"]
+    failed.stranger = object()  # not JSON: written as its str
+    line = json.loads(formatter.format(failed))
+    assert (line["message"], line["txn_ids"]) == ("failed x", ["t1", "t2"])
+    assert line["stranger"].startswith("<object object")
+    assert "ValueError: boom" in line["exc_info"]
+    assert list(line)[:4] == ["time", "level", "logger", "message"]

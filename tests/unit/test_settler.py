@@ -155,6 +155,27 @@ async def test_submit_returns_at_once_while_the_participants_are_slow(store, pee
     assert (await _txns(store, ["t1"]))["t1"].finished
 
 
+async def test_commits_linger_for_company_and_a_cancel_takes_them_along_at_once(
+    store, peers, monkeypatch
+):
+    """Nobody waits for a commit: its batch lingers. A refusal waits for its cancel: the
+    cancel goes out at once, with the commits queued before it."""
+    monkeypatch.setattr("order_svc.settler.LINGER_S", 60.0)
+    settler = Settler(store, peers)
+    committed = await _decided(store, ["c1", "c2"])
+    [aborted] = await _decided(store, ["a1"], Decision.ABORT)
+    for txn in committed:
+        settler.settle(txn, Undelivered.HAND_OVER)
+    await asyncio.sleep(0.05)
+    assert peers.calls == []  # lingering: nothing sent yet
+
+    cancels = settler.send(aborted, Undelivered.HAND_OVER)
+    assert await asyncio.wait_for(cancels.recorded, timeout=30)
+    for peer in ("stock", "payment"):
+        assert peers.calls_to(peer) == [[("c1", True), ("c2", True), ("a1", False)]]
+    await settler.flush()
+
+
 # --- acknowledgements -------------------------------------------------------------------
 
 
