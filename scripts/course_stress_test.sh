@@ -8,8 +8,9 @@
 # BENCHMARK_DIR: a checkout of the benchmark; VENV: a virtualenv with its requirements.txt
 # (locust==2.25.0, aiohttp); URL: the gateway, e.g. http://127.0.0.1:8000. USERS (500), each
 # checking out a random one of the 100,000 orders once a second; SECONDS (45) of load after
-# the course's init_orders.py loaded the data; SPAWN_RATE (100 users/s). Prints Locust's
-# summary, p50/p99 of the whole run and the statuses; exits non-zero on any non-2xx answer.
+# the course's init_orders.py loaded the data; SPAWN_RATE (100 users/s). Prints the statuses
+# and Locust's summary (its percentile table covers the whole run); exits non-zero on any
+# non-2xx answer.
 set -euo pipefail
 dir=$(realpath "$1"); venv=$(realpath "$2"); url=${3%/}
 users=${4:-500}; seconds=${5:-45}; spawn=${6:-100}
@@ -24,14 +25,5 @@ status=0
 "$venv/bin/locust" -f "$here/course_locustfile.py" --headless --only-summary \
     --users "$users" --spawn-rate "$spawn" --run-time "${seconds}s" --host "$url" \
     --csv "$out/stats" || status=$?
-# Whole-run percentiles of the checkout requests (Locust's CSV: one row per request name).
-"$venv/bin/python" - "$out/stats_stats.csv" <<'PY'
-import csv, sys
-for row in csv.DictReader(open(sys.argv[1])):
-    if row["Name"] == "Aggregated":
-        print(f"checkouts: {row['Request Count']} in all, {float(row['Requests/s']):.1f}/s,"
-              f" p50 {row['50%']} ms, p99 {row['99%']} ms, max {float(row['Max Response Time']):.0f} ms,"
-              f" course-counted failures {row['Failure Count']}")
-PY
 echo "Locust's CSV files: $out"
 exit "$status"
