@@ -39,7 +39,6 @@ from order_svc.store import OrderStore
 from shopmesh import faults
 from shopmesh.batching import Batcher, in_this_context
 from shopmesh.errors import Aborted, ShopError, error_from_dict, error_to_dict
-from shopmesh.ids import new_id
 from shopmesh.telemetry import tracing
 from shopmesh.telemetry.metrics import recovery_action
 from shopmesh.validation import require_id
@@ -101,7 +100,8 @@ class CheckoutCoordinator:
             partial(
                 checkout.begin,
                 order_id=order_id,
-                txn_id=new_id(),
+                # Random, not shopmesh.ids: a Spanner primary key must not grow in order.
+                txn_id=str(uuid.uuid4()),
                 now=self._clock(),
                 timeout_s=self._timeout_s,
                 owner=self.owner,

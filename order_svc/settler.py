@@ -101,14 +101,24 @@ class Settler:
         self._sending.add(recorded)
         recorded.add_done_callback(self._sending.discard)
         # Callbacks, not a task per decision: once both participants answered, the
-        # acknowledgements join the next record batch, whose outcome is `recorded`'s.
+        # acknowledgements join the next record batch (once: the last answer submits them),
+        # whose outcome is `recorded`'s.
         waiting = [future for future in delivered.values() if not future.done()]
+        remaining = len(waiting) or 1
 
         def answered(_: object = None) -> None:
-            if any(not future.done() for future in waiting) or recorded.done():
+            nonlocal remaining
+            remaining -= 1
+            if remaining > 0 or recorded.done():
                 return
-            acks = (_acknowledged(delivered["stock"]), _acknowledged(delivered["payment"]))
-            _chain(self._records.submit((txn, acks, if_undelivered)), recorded)
+            try:
+                if any(_interrupted(future) for future in delivered.values()):
+                    recorded.cancel()  # the service is stopping: nothing is recorded
+                    return
+                acks = (_acknowledged(delivered["stock"]), _acknowledged(delivered["payment"]))
+                _chain(self._records.submit((txn, acks, if_undelivered)), recorded)
+            except Exception as error:  # noqa: BLE001 - never leave a waiter hanging
+                recorded.set_exception(error)
 
         for future in waiting:
             future.add_done_callback(answered)
@@ -161,9 +171,14 @@ class Settler:
 Recording = tuple[CheckoutTxn, tuple[bool, bool], Undelivered]
 
 
+def _interrupted(future: asyncio.Future) -> bool:
+    """Cancelled, or failed with a cancellation (its batch was cancelled as the service stops)."""
+    return future.cancelled() or isinstance(future.exception(), asyncio.CancelledError)
+
+
 def _acknowledged(delivered: "asyncio.Future[bool]") -> bool:
     """Whether a finished delivery was applied (a failure: the delivery batch logged it)."""
-    return not delivered.cancelled() and delivered.exception() is None and delivered.result()
+    return delivered.exception() is None and delivered.result()
 
 
 def _chain(source: "asyncio.Future[bool]", target: "asyncio.Future[bool]") -> None:
@@ -172,7 +187,7 @@ def _chain(source: "asyncio.Future[bool]", target: "asyncio.Future[bool]") -> No
     def copy(_: object) -> None:
         if target.done():
             return
-        if source.cancelled():
+        if _interrupted(source):
             target.cancel()
         elif source.exception() is not None:
             target.set_exception(source.exception())  # type: ignore[arg-type]

@@ -95,7 +95,12 @@ class Batcher(Generic[T, R]):
 
     async def _run(self) -> None:
         if self._linger_s and not self._urgent and len(self._waiting) < self._max_batch:
-            await self._linger()
+            try:
+                await self._linger()
+            except BaseException:  # cancelled while gathering: free the slot for the next one
+                self._starting = False
+                self._in_flight -= 1
+                raise
         self._starting = False
         batch = self._waiting[: self._max_batch]
         del self._waiting[: self._max_batch]

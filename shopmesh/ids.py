@@ -1,12 +1,12 @@
-"""Identifiers made on the hot path (audit event ids, checkout transaction ids), without a
-system call each.
+"""Audit event ids, made without a system call each.
 
-`uuid.uuid4()` reads 16 bytes from the kernel per call (3 us here, and a checkout makes nine
-of them). These ids are UUIDs of version 8 (RFC 9562: a layout of the maker's choosing): 60
-random bits drawn once per process (again in a forked child) in the first half, a counter in
-the second. Two processes share a prefix with probability 2^-60 and one process never repeats
-a counter, so the ids are as unique as random ones. They are not secrets: nothing may use them
-as tokens.
+`uuid.uuid4()` reads 16 bytes from the kernel per call (3 us here, and a checkout records
+eight events). These ids are UUIDs of version 8 (RFC 9562: a layout of the maker's choosing):
+60 random bits drawn once per process (again in a forked child) in the first half, a counter in
+the second. Two processes share a prefix with probability 2^-60 and one process never repeats a
+counter, so the ids are as unique as random ones. They are not secrets, and they grow in order
+within a process: never a Spanner primary key (its writes would all land on one split; the
+checkout's transaction ids stay uuid4), never a token.
 """
 
 import itertools

@@ -49,8 +49,8 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"m
 class ShopJsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601, ms), level, logger, message, then the
     record's extra fields (service, request ids, a batch's txn_ids, ...), the traceback last.
-    Written by hand on the standard library's json: every checkout logs a line, and a
-    general-purpose JSON formatter spent three times as long on each."""
+    Written on the standard library's json: every checkout logs a line, and python-json-logger
+    spent half as long again on each."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,10 +108,6 @@ def configure_logging(service: str, level: str, fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ShopJsonFormatter() if fmt == "json" else ShopTextFormatter())
     handler.addFilter(RequestContextFilter(service))
-    # No line shows the caller's file and line, the thread or the process: don't collect them
-    # for every record (the logging HOWTO's "Optimization"; a stack walk per line).
-    logging._srcfile = None
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -155,3 +155,16 @@ async def test_after_an_urgent_batch_the_next_one_lingers_again():
     third = batcher.submit(3)
     assert await asyncio.wait_for(asyncio.gather(second, third), timeout=30) == [20, 30]
     assert run.batches == [[1], [2, 3]]
+
+
+async def test_a_batch_cancelled_while_it_lingers_leaves_the_batcher_working():
+    run = Recorder()
+    batcher = Batcher(run, linger_s=60)
+    waiting = batcher.submit(1)
+    await asyncio.sleep(0.01)  # its batch lingers
+    for task in list(batcher._tasks):
+        task.cancel()
+    await asyncio.sleep(0.01)
+    urgent = batcher.submit(2, urgent=True)  # the next batch takes both
+    assert await asyncio.wait_for(asyncio.gather(waiting, urgent), timeout=30) == [10, 20]
+    assert run.batches == [[1, 2]]

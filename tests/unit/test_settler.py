@@ -198,6 +198,29 @@ async def test_acknowledged_decisions_finish_their_transactions(store, peers, se
     assert paid == [True] * 3
 
 
+async def test_answers_from_both_participants_in_one_turn_record_the_decision_once(
+    store, peers, settler
+):
+    """Both deliveries finish in the same turn of the loop: the acknowledgements are recorded
+    (and an undelivered decision handed over, one retry event) once, not once per answer."""
+    txn_ids = _ids(3)
+    txns = await _decided(store, txn_ids, Decision.ABORT)
+    peers.down("stock", settle_too=True)
+    peers.down("payment", settle_too=True)
+    recording = []
+    record = settler._record
+
+    async def spy(batch):
+        recording.extend(txn.txn_id for txn, _, _ in batch)
+        return await record(batch)
+
+    settler._records._run_batch = spy
+    sent = [settler.send(txn, Undelivered.HAND_OVER) for txn in txns]
+    assert await asyncio.wait_for(asyncio.gather(*(s.recorded for s in sent)), 30) == [False] * 3
+    assert sorted(recording) == txn_ids
+    assert await _retries(store) == txn_ids
+
+
 # --- what is not acknowledged is handed over --------------------------------------------
 
 
