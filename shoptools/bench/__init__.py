@@ -2,6 +2,7 @@
 
     python -m shoptools.bench                        # what `make bench` runs: a local stack
     python -m shoptools.bench --url http://host:8000 --rate 500 --duration 60
+    ORDER_REPLICAS=2 python -m shoptools.bench       # two order processes, as `make up` runs them
 
 Without --url it starts the whole stack (shoptools.devstack) on free ports in a temporary
 directory and stops it at the end. It writes <out>/report.json and <out>/report.png and exits

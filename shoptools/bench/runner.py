@@ -17,7 +17,8 @@ from shoptools.bench.options import Settings
 from shoptools.bench.phases import answered, checkout_load, compare_phase, find_phase, quarter_phase
 from shoptools.bench.profile import Profiler
 from shoptools.bench.stats import series, status_counts, summarize
-from shoptools.devstack import Stack, StackConfig
+from shoptools.devstack import SERVICES, Stack, StackConfig
+from shoptools.replicas import replica_counts
 
 # Envoy answers this itself (404, no such method): no Python service is involved.
 CALIBRATION_PATH = "/__bench/calibrate/{}"
@@ -38,7 +39,7 @@ def target(settings: Settings) -> Iterator[Target]:
         return
     base = pathlib.Path(tempfile.mkdtemp(prefix="shopmesh-bench-"))
     print(f"starting the local stack in {base}", flush=True)
-    stack = Stack(StackConfig.ephemeral(base))
+    stack = Stack(local_config(base))
     here = Target(stack.config.rest_url, stack, failed=True)
     try:
         stack.start()
@@ -50,6 +51,12 @@ def target(settings: Settings) -> Iterator[Target]:
             print(f"the stack's logs are kept in {stack.config.run_dir}", flush=True)
         else:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def local_config(base: pathlib.Path, env: dict[str, str] | None = None) -> StackConfig:
+    """The local stack's ports and directories, with as many processes of each service as
+    SHOP_REPLICAS / ORDER_REPLICAS (and so on) ask for, as `make up` runs them."""
+    return StackConfig.ephemeral(base, replicas=replica_counts(SERVICES, env))
 
 
 def calibrate(url: str, settings: Settings) -> dict | None:

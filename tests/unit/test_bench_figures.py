@@ -1,9 +1,10 @@
-"""The bench's ratios, per-request CPU, order split and target verdicts."""
+"""The bench's ratios, per-request CPU, order split, target verdicts and local stack."""
 
 import random
 
 from shoptools.bench import figures
 from shoptools.bench.load import Generator, LoadSpec
+from shoptools.bench.runner import local_config
 
 
 def test_cpu_per_request_is_per_process_with_a_total():
@@ -67,3 +68,11 @@ def test_the_find_ratio_counts_only_when_every_answer_was_a_2xx():
 def test_a_target_not_measured_has_no_verdict():
     verdicts = figures.targets({})
     assert all(figure["met"] is None for figure in verdicts.values())
+
+
+def test_the_local_stack_runs_the_replicas_the_environment_asks_for(tmp_path):
+    config = local_config(tmp_path, {"ORDER_REPLICAS": "2"})
+    assert len(config.replica_addrs["order"]) == 2
+    assert len(set(config.replica_addrs["order"])) == 2
+    assert [len(config.replica_addrs[name]) for name in ("stock", "payment")] == [1, 1]
+    assert len(local_config(tmp_path, {}).replica_addrs["order"]) == 1
