@@ -50,7 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--url", help="base URL of a running gateway (default: start a local stack)")
     add("--users", type=int, default=100_000, help="users initialised (default 100000)")
     add("--items", type=int, default=100_000, help="items initialised (default 100000)")
-    add("--orders", type=int, default=100_000, help="two-line orders initialised")
+    add(
+        "--orders",
+        type=int,
+        default=200_000,
+        help="two-line orders initialised (default 200000: fresh ones for 60 s at 2,700/s)",
+    )
     add("--credit", type=int, default=1_000_000, help="starting credit of each user")
     add("--stock", type=int, default=1_000_000, help="starting stock of each item")
     add("--price", type=int, default=1, help="price of each item")

@@ -122,7 +122,7 @@ def compare_phase(settings: Settings, ours: float) -> dict | None:
     spec = dataclasses.replace(checkout_load(settings.compare, settings), ids=settings.orders)
     done = drive(spec, settings.processes, settings.warmup, "compare")
     window = summarize(done.samples, settings.warmup, settings.duration)
-    theirs = window["throughput"]["checkouts_per_s"]
+    theirs = figures.paid_per_s(window["throughput"])
     return {
         "url": settings.compare,
         "init_seconds": init,

@@ -120,7 +120,7 @@ def print_phases(result: dict) -> None:
             f" p99 {latency['p99']} ms, {find['non_2xx']} non-2xx"
             + cpu_line(find["stack_cpu_ms_per_request"])
         )
-        print(f"checkouts/s / finds/s: {find['checkout_per_find']}")
+        print(f"checkouts/s (orders paid) / finds/s: {find['checkout_per_find']}")
     if quarter := result.get("quarter_rate_phase"):
         latency = quarter["latency_ms"]
         print(
@@ -138,7 +138,7 @@ def print_phases(result: dict) -> None:
             theirs, latency = compare["throughput"], compare["latency_ms"]
             print(
                 f"compare: {compare['url']} {theirs['checkouts_per_s']:.1f} successful checkouts/s"
-                f" ({theirs['requests_per_s']:.1f} requests/s), p50 {latency['p50']} ms, "
+                f" ({theirs['orders_paid_per_s']:.1f} orders paid/s), p50 {latency['p50']} ms, "
                 f"p99 {latency['p99']} ms, statuses {compare['status_counts']}; "
                 f"ratio {compare['ratio']}"
             )

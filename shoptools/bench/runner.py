@@ -115,7 +115,7 @@ def run(settings: Settings) -> int:
         stack_cpu = (meter.cores(), meter.used()) if meter else None
         saturated = summarize(load.samples, settings.warmup, settings.duration)
         quarter, light = quarter_phase(
-            shop.url, settings, pids, saturated["throughput"]["checkouts_per_s"]
+            shop.url, settings, pids, figures.paid_per_s(saturated["throughput"])
         )
         memory = rss_mb(pids) if pids else None
         check = run_async(
@@ -126,7 +126,7 @@ def run(settings: Settings) -> int:
         add_phases(result, find, quarter, light, memory)
         result["profiles"] = profiler.finish() if profiler else None
         shop.failed = not result["passed"]
-    result["compare"] = compare_phase(settings, result["throughput"]["checkouts_per_s"])
+    result["compare"] = compare_phase(settings, figures.paid_per_s(result["throughput"]))
     result["targets"] = figures.targets(result)
     report.write(result, settings.out)
     report.print_summary(result, settings.out)
@@ -136,7 +136,7 @@ def run(settings: Settings) -> int:
 def add_phases(result: dict, find, quarter, light: list[Sample], memory) -> None:
     """The find and quarter-rate phases, the memory after them; their failures count too."""
     if find:
-        ours = result["throughput"]["checkouts_per_s"]
+        ours = figures.paid_per_s(result["throughput"])
         find["checkout_per_find"] = figures.ratio(ours, find["requests_per_s"])
     result["find_phase"] = find
     result["quarter_rate_phase"] = quarter
