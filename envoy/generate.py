@@ -94,7 +94,7 @@ def routes(methods: dict[str, str], timeout_s: float, stream_idle_s: float) -> d
     bulk_s = max(timeout_s, BULK_TIMEOUT_S)
 
     def route(path: str, cluster: str) -> dict:
-        # (Re)initialising 100,000 rows may take longer than any other call.
+        # (Re)initialising 200,000 rows may take longer than any other call.
         limit_s = bulk_s if path.rpartition("/")[2].startswith("BatchInit") else timeout_s
         action = {
             "cluster": cluster,

@@ -9,8 +9,10 @@ directory and stops it at the end. It writes <out>/report.json and <out>/report.
 non-zero when the final state is inconsistent or any request got a 5xx (or no answer).
 
 Beside the checkout load it measures, against the same stack in the same run: GET /stock/find
-at the same clients first (--find-duration; the ratio checkouts/s / finds/s), a quarter of the
-measured checkout rate offered afterwards (--quarter-duration; its p99), each process's CPU per
-request of each phase and its RSS at the end, and with --compare URL the same checkout load on
-another gateway (the ratio of the two). Absolute rates depend on the host; these ratios less.
+at the same clients first (--find-duration; the ratio orders paid/s / finds/s), a quarter of
+the measured rate of orders paid offered afterwards (--quarter-duration; its p99), each
+process's CPU per request of each phase and its RSS at the end, and with --compare URL the same
+checkout load on another gateway (the ratio of the two's orders paid/s). Absolute rates depend
+on the host; these ratios less. Rates count orders paid, not checkouts of an order the run paid
+already: those are answered as cheaply as a read (the summary says when there were any).
 """

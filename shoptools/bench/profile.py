@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 
+from shoptools.replicas import split_name
+
 PYTHON_SERVICES = ("order", "stock", "payment")
 RATE_HZ = 250
 
@@ -25,7 +27,7 @@ def py_spy() -> str | None:
 
 class Profiler:
     def __init__(self, pids: dict[str, int], out: pathlib.Path, seconds: float) -> None:
-        self.pids = {name: pid for name, pid in pids.items() if name in PYTHON_SERVICES}
+        self.pids = {n: pid for n, pid in pids.items() if split_name(n)[0] in PYTHON_SERVICES}
         self.out = out
         self.seconds = seconds
         self.running: dict[str, subprocess.Popen] = {}

@@ -57,6 +57,9 @@ def test_targets_met_and_missed():
     missed = figures.targets(report(ratio=0.31, compare=3.2, p99=25.0, rss={"order": 151.0}))
     assert not any(figure["met"] for figure in missed.values())
     assert missed["rss_mb"]["value"] == 151.0
+    # Each replica counts too (ORDER_REPLICAS=2: `order-2`).
+    replica = figures.targets(report(rss={"order": 120.0, "order-2": 152.0, "envoy": 300.0}))
+    assert replica["rss_mb"] == {**replica["rss_mb"], "value": 152.0, "met": False}
 
 
 def test_the_find_ratio_counts_only_when_every_answer_was_a_2xx():
