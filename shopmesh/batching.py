@@ -58,8 +58,6 @@ class Batcher(Generic[T, R]):
         self._max_in_flight = max_in_flight
         self._linger_s = linger_s
         self._waiting: list[tuple[T, asyncio.Future, object, bool]] = []
-        # Whether an item waiting now is urgent; set while a batch lingers, to cut it short.
-        self._urgent = False
         self._lingering: asyncio.Future[None] | None = None
         self._in_flight = 0
         self._starting = False  # a batch's task is created but has not taken its items yet
@@ -73,7 +71,6 @@ class Batcher(Generic[T, R]):
         captured = self._scope.capture() if self._scope is not None else None
         self._waiting.append((item, future, captured, urgent))
         if urgent or len(self._waiting) >= self._max_batch:
-            self._urgent = self._urgent or urgent
             _wake(self._lingering)
         self._start_batches()
         return future
@@ -94,7 +91,7 @@ class Batcher(Generic[T, R]):
             task.add_done_callback(self._tasks.discard)
 
     async def _run(self) -> None:
-        if self._linger_s and not self._urgent and len(self._waiting) < self._max_batch:
+        if self._linger_s and len(self._waiting) < self._max_batch and not self._any_urgent():
             try:
                 await self._linger()
             except BaseException:  # cancelled while gathering: free the slot for the next one
@@ -104,7 +101,6 @@ class Batcher(Generic[T, R]):
         self._starting = False
         batch = self._waiting[: self._max_batch]
         del self._waiting[: self._max_batch]
-        self._urgent = any(urgent for *_, urgent in self._waiting)
         self._start_batches()  # what did not fit, if a slot is free
         try:
             results = await self._results([(item, captured) for item, _, captured, _ in batch])
@@ -118,6 +114,9 @@ class Batcher(Generic[T, R]):
             else:
                 future.set_result(result)
         self._start_batches()
+
+    def _any_urgent(self) -> bool:
+        return any(urgent for *_, urgent in self._waiting)
 
     async def _linger(self) -> None:
         """Wait `linger_s` for company, or less if an urgent item comes or the batch fills."""

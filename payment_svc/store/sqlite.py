@@ -44,6 +44,13 @@ def migrate(conn: sqlite3.Connection) -> None:
             )
 
 
+_PUT_USER = "INSERT OR REPLACE INTO users (user_id, credit, held) VALUES (?, ?, ?)"
+
+
+def _user_row(user: User) -> tuple:
+    return (user.user_id, user.credit, user.held)
+
+
 class SqliteAccounts(SqliteReservations, SqliteOutbox):
     SERVICE = "payment"
 
@@ -57,16 +64,10 @@ class SqliteAccounts(SqliteReservations, SqliteOutbox):
         return User(*row) if row else None
 
     def put_user(self, user: User) -> None:
-        self._conn.execute(
-            "INSERT OR REPLACE INTO users (user_id, credit, held) VALUES (?, ?, ?)",
-            (user.user_id, user.credit, user.held),
-        )
+        self._conn.execute(_PUT_USER, _user_row(user))  # one row: no executemany around it
 
     def put_users(self, users: Iterable[User]) -> None:
-        self._conn.executemany(
-            "INSERT OR REPLACE INTO users (user_id, credit, held) VALUES (?, ?, ?)",
-            ((u.user_id, u.credit, u.held) for u in users),
-        )
+        self._conn.executemany(_PUT_USER, map(_user_row, users))
 
     def held_of(self, user_ids: list[str]) -> dict[str, int]:
         rows = self._conn.execute(

@@ -32,14 +32,10 @@ class OutboxRow:
     payload: bytes
 
 
-def _now() -> Timestamp:
+def now() -> Timestamp:
+    """This moment, for an event (shoptools.sim replaces it with its clock)."""
     seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
     return Timestamp(seconds=seconds, nanos=nanos)
-
-
-def now() -> Timestamp:
-    """This moment as an event's `occurred_at` (the simulator moves it with its clock)."""
-    return _now()
 
 
 def encode_audit(event: Event, service: str, occurred_at: Timestamp | None = None) -> OutboxRow:
@@ -49,7 +45,7 @@ def encode_audit(event: Event, service: str, occurred_at: Timestamp | None = Non
     request_context.note_txn(event.transaction_id)
     message = events_pb2.AuditEvent(
         event_id=new_id(),
-        occurred_at=occurred_at or _now(),
+        occurred_at=occurred_at or now(),
         entity_key=event.entity_key,
         service=service,
         transaction_id=event.transaction_id,
@@ -61,7 +57,5 @@ def encode_audit(event: Event, service: str, occurred_at: Timestamp | None = Non
 
 
 def encode_retry(txn_id: str) -> OutboxRow:
-    message = events_pb2.CheckoutRetry(
-        event_id=new_id(), transaction_id=txn_id, requested_at=_now()
-    )
+    message = events_pb2.CheckoutRetry(event_id=new_id(), transaction_id=txn_id, requested_at=now())
     return OutboxRow(RETRY, txn_id, message.SerializeToString())

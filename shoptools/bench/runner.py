@@ -16,7 +16,7 @@ from shoptools.bench.load import NO_ANSWER, Sample, event_loop_name, run_async
 from shoptools.bench.options import Settings
 from shoptools.bench.phases import answered, checkout_load, compare_phase, find_phase, quarter_phase
 from shoptools.bench.profile import Profiler
-from shoptools.bench.stats import repeats, series, status_counts, summarize
+from shoptools.bench.stats import flag_repeats, orders_paid, series, status_counts, summarize
 from shoptools.devstack import SERVICES, Stack, StackConfig
 from shoptools.replicas import replica_counts
 
@@ -53,10 +53,16 @@ def target(settings: Settings) -> Iterator[Target]:
             shutil.rmtree(base, ignore_errors=True)
 
 
-def local_config(base: pathlib.Path, env: dict[str, str] | None = None) -> StackConfig:
-    """The local stack's ports and directories, with as many processes of each service as
-    SHOP_REPLICAS / ORDER_REPLICAS (and so on) ask for, as `make up` runs them."""
-    return StackConfig.ephemeral(base, replicas=replica_counts(SERVICES, env))
+def local_config(
+    base: pathlib.Path,
+    service_env: dict[str, str] | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+) -> StackConfig:
+    """The local stack's ports and directories (`service_env`: more environment for its
+    services), with as many processes of each service as SHOP_REPLICAS / ORDER_REPLICAS (and so
+    on) in `environ` (default: this process's) ask for, as `make up` runs them."""
+    return StackConfig.ephemeral(base, service_env, replica_counts(SERVICES, environ))
 
 
 def calibrate(url: str, settings: Settings) -> dict | None:
@@ -186,8 +192,7 @@ def failures(samples: list[Sample], check: dict, exited: list[str]) -> list[str]
 def cpu_per_checkout(used: dict | None, load: Run) -> float | None:
     """The stack's CPU over the load (warmup included) per order it paid (a checkout of an
     order paid before in the run is answered as cheaply as a read)."""
-    again = repeats(load.samples)
-    successes = sum(1 for i, s in enumerate(load.samples) if s[2] == 200 and i not in again)
+    successes = orders_paid(flag_repeats(load.samples))
     if not used or not successes:
         return None
     return round(1000 * sum(used.values()) / successes, 2)

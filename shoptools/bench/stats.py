@@ -56,11 +56,21 @@ def repeats(samples: Iterable[Sample]) -> set[int]:
     return again
 
 
-def summarize(samples: list[Sample], warmup: float, duration: float) -> dict:
+def flag_repeats(samples: list[Sample]) -> list[tuple[Sample, bool]]:
+    """Each sample with whether it requested an id requested earlier in the run."""
     again = repeats(samples)
-    window = [(s, i in again) for i, s in enumerate(samples) if in_window(s, warmup, duration)]
+    return [(s, i in again) for i, s in enumerate(samples)]
+
+
+def orders_paid(flagged: Iterable[tuple[Sample, bool]]) -> int:
+    """Successful checkouts of orders not requested before in the run (see flag_repeats)."""
+    return sum(1 for s, repeat in flagged if s[2] == 200 and not repeat)
+
+
+def summarize(samples: list[Sample], warmup: float, duration: float) -> dict:
+    window = [(s, r) for s, r in flag_repeats(samples) if in_window(s, warmup, duration)]
     ok = sum(1 for s, _ in window if s[2] == 200)
-    first_ok = sum(1 for s, repeat in window if s[2] == 200 and not repeat)
+    first_ok = orders_paid(window)
     return {
         "throughput": {
             "checkouts_per_s": round(ok / duration, 1),

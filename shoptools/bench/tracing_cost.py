@@ -26,10 +26,9 @@ from shoptools.bench.dataset import initialise
 from shoptools.bench.drive import drive
 from shoptools.bench.load import run_async
 from shoptools.bench.options import Settings
-from shoptools.bench.runner import checkout_load
+from shoptools.bench.runner import checkout_load, local_config
 from shoptools.bench.stats import latency_ms, measured, status_counts
-from shoptools.devstack import SERVICES, Stack, StackConfig, free_ports
-from shoptools.replicas import replica_counts
+from shoptools.devstack import Stack, StackConfig, free_ports
 
 DEFAULT_RATE = 200.0
 # The stack's own processes: the broker and the trace receiver are not the shop's cost.
@@ -48,11 +47,10 @@ def parse_tracing(value: str) -> tuple[str, ...]:
 
 
 def stack_config(base: pathlib.Path, setting: str) -> StackConfig:
-    replicas = replica_counts(SERVICES)
     if setting == "off":
-        return StackConfig.ephemeral(base, replicas=replicas)
+        return local_config(base)
     env = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": setting}
-    config = StackConfig.ephemeral(base, env, replicas)
+    config = local_config(base, env)
     config.otlp_collector = f"127.0.0.1:{free_ports(1)[0]}"
     config.trace_receiver = True
     return config

@@ -468,10 +468,10 @@ def run(seed: int, build: Build | None = None, trace: bool = True) -> Outcome:
     world = World(seed, build, trace)
     loop = VirtualTimeLoop()
     rng = random.Random(seed ^ 0x5EED)
-    saved = (uuid.uuid4, outbox._now, logging.root.manager.disable)
+    saved = (uuid.uuid4, outbox.now, logging.root.manager.disable)
     uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)  # type: ignore[assignment]
     ids.restart(rng)
-    outbox._now = lambda: _timestamp(loop.time())  # type: ignore[assignment]
+    outbox.now = lambda: _timestamp(loop.time())  # type: ignore[assignment]
     logging.disable(logging.CRITICAL)
     try:
         loop.run_until_complete(world.main())
@@ -481,7 +481,7 @@ def run(seed: int, build: Build | None = None, trace: bool = True) -> Outcome:
         violation.about += [t.txn_id for t in txns if t.order_id in violation.about]
         world.outcome.violation = violation
     finally:
-        uuid.uuid4, outbox._now = saved[0], saved[1]  # type: ignore[assignment]
+        uuid.uuid4, outbox.now = saved[0], saved[1]  # type: ignore[assignment]
         ids.restart()
         logging.disable(saved[2])
         _close(loop)

@@ -37,6 +37,13 @@ def migrate(conn: sqlite3.Connection) -> None:
                 )
 
 
+_PUT_ITEM = "INSERT OR REPLACE INTO items (item_id, stock, price, held) VALUES (?, ?, ?, ?)"
+
+
+def _item_row(item: Item) -> tuple:
+    return (item.item_id, item.stock, item.price, item.held)
+
+
 class SqliteItems(SqliteReservations, SqliteOutbox):
     SERVICE = "stock"
 
@@ -50,16 +57,10 @@ class SqliteItems(SqliteReservations, SqliteOutbox):
         return Item(*row) if row else None
 
     def put(self, item: Item) -> None:
-        self._conn.execute(
-            "INSERT OR REPLACE INTO items (item_id, stock, price, held) VALUES (?, ?, ?, ?)",
-            (item.item_id, item.stock, item.price, item.held),
-        )
+        self._conn.execute(_PUT_ITEM, _item_row(item))  # one row: no executemany around it
 
     def put_many(self, items: Iterable[Item]) -> None:
-        self._conn.executemany(
-            "INSERT OR REPLACE INTO items (item_id, stock, price, held) VALUES (?, ?, ?, ?)",
-            ((i.item_id, i.stock, i.price, i.held) for i in items),
-        )
+        self._conn.executemany(_PUT_ITEM, map(_item_row, items))
 
     def held_of(self, item_ids: list[str]) -> dict[str, int]:
         rows = self._conn.execute(

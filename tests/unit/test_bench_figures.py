@@ -74,11 +74,11 @@ def test_a_target_not_measured_has_no_verdict():
 
 
 def test_the_local_stack_runs_the_replicas_the_environment_asks_for(tmp_path):
-    config = local_config(tmp_path, {"ORDER_REPLICAS": "2"})
+    config = local_config(tmp_path, environ={"ORDER_REPLICAS": "2"})
     assert len(config.replica_addrs["order"]) == 2
     assert len(set(config.replica_addrs["order"])) == 2
     assert [len(config.replica_addrs[name]) for name in ("stock", "payment")] == [1, 1]
-    assert len(local_config(tmp_path, {}).replica_addrs["order"]) == 1
+    assert len(local_config(tmp_path, environ={}).replica_addrs["order"]) == 1
 
 
 def test_ratios_count_orders_paid_not_repeated_checkouts_of_paid_orders():
