@@ -134,6 +134,12 @@ def print_phases(result: dict) -> None:
             f"p99 {latency['p99']} ms, statuses {quarter['status_counts']}"
             f"{cpu_line(quarter['stack_cpu_ms_per_request'])}"
         )
+        if repeated := quarter.get("repeated_requests"):
+            print(
+                f"note: the quarter-rate phase ran out of fresh orders: {repeated} measured"
+                " requests checked out an order it had paid; its latency counts orders paid"
+                " only (--orders: more fresh orders)"
+            )
     if rss := result.get("rss_mb_after"):
         print("RSS after the run (MiB): " + ", ".join(f"{n} {mb}" for n, mb in rss.items()))
     if compare := result.get("compare"):
