@@ -70,7 +70,9 @@ def phase_figures(
     if checkouts:
         flagged = flag_repeats(done.samples)
         fresh = [s for s, again in flagged if not again and in_window(s, warmup, seconds)]
-        result["latency_ms"] = latency_ms(fresh)
+        # None when every measured request repeated one (the warmup used the fresh ones up):
+        # a p99 of nothing is not measured.
+        result["latency_ms"] = latency_ms(fresh) if fresh else dict.fromkeys(result["latency_ms"])
         result["repeated_requests"] = window["repeated_requests"]
     return result
 

@@ -104,6 +104,11 @@ def test_the_light_phase_times_fresh_checkouts_and_says_when_it_ran_out_of_them(
     assert quarter["repeated_requests"] == 4
     assert quarter["latency_ms"]["p50"] == quarter["latency_ms"]["p99"] == 10.0
     assert quarter["status_counts"] == {"200": 8}
+    # Fresh orders all used up in the warmup: no latency of a checkout was measured.
+    used_up = phase_figures(done, None, warmup=0.5, seconds=0.5, checkouts=True)
+    assert used_up["repeated_requests"] == 4 and used_up["latency_ms"]["p99"] is None
+    verdict = figures.targets({"quarter_rate_phase": used_up})["quarter_rate_p99_ms"]
+    assert verdict["met"] is None
     # A read phase has nothing to repeat: every request counts.
     finds = phase_figures(done, None, warmup=0.0, seconds=1.0)
     assert "repeated_requests" not in finds and finds["latency_ms"]["p50"] == 1.0
