@@ -55,9 +55,10 @@ def phase_figures(
     done: Run, cpu: dict | None, warmup: float, seconds: float, *, checkouts: bool = False
 ) -> dict:
     """Throughput, latency and statuses of the measured window; CPU over the whole phase.
-    For `checkouts` the latency counts orders paid only: a checkout of an order the phase
-    paid already is answered from the order's row, as cheaply as a read (`repeated_requests`
-    says how many; a phase runs out of fresh orders when --orders leaves it too few)."""
+    For `checkouts` the latency counts each order's first request only: a checkout of an
+    order the phase paid already is answered from the order's row, as cheaply as a read
+    (`repeated_requests` says how many requests repeated an order; a phase runs out of fresh
+    orders when --orders leaves it too few). Its per-second series counts every request."""
     window = summarize(done.samples, warmup, seconds)
     result = {
         "requests_per_s": window["throughput"]["requests_per_s"],

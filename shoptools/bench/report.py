@@ -128,17 +128,22 @@ def print_phases(result: dict) -> None:
         print(f"checkouts/s (orders paid) / finds/s: {find['checkout_per_find']}")
     if quarter := result.get("quarter_rate_phase"):
         latency = quarter["latency_ms"]
+        timed = (
+            f"p50 {latency['p50']} ms, p99 {latency['p99']} ms"
+            if latency["p99"] is not None
+            else "latency not measured (no fresh order)"
+        )
         print(
             f"quarter rate: {quarter['offered_per_s']:g} checkouts/s offered, "
-            f"{quarter['requests_per_s']:.1f}/s answered, p50 {latency['p50']} ms, "
-            f"p99 {latency['p99']} ms, statuses {quarter['status_counts']}"
+            f"{quarter['requests_per_s']:.1f}/s answered, {timed}, "
+            f"statuses {quarter['status_counts']}"
             f"{cpu_line(quarter['stack_cpu_ms_per_request'])}"
         )
         if repeated := quarter.get("repeated_requests"):
             print(
                 f"note: the quarter-rate phase ran out of fresh orders: {repeated} measured"
-                " requests checked out an order it had paid; its latency counts orders paid"
-                " only (--orders: more fresh orders)"
+                " requests asked for an order it had requested before; its latency counts each"
+                " order's first request only (--orders: more fresh orders)"
             )
     if rss := result.get("rss_mb_after"):
         print("RSS after the run (MiB): " + ", ".join(f"{n} {mb}" for n, mb in rss.items()))
