@@ -7,6 +7,7 @@ gateway's on the same load (checkouts/s counting orders paid: `paid_per_s`), and
 CPU per request of each phase, per process.
 """
 
+from shoptools.devstack import SERVICES
 from shoptools.replicas import split_name
 
 TARGETS = {
@@ -58,7 +59,7 @@ def targets(report: dict) -> dict:
     compare = report.get("compare") or {}
     quarter = report.get("quarter_rate_phase") or {}
     rss = report.get("rss_mb_after") or {}
-    services = {n: mb for n, mb in rss.items() if split_name(n)[0] in ("stock", "payment", "order")}
+    services = {n: mb for n, mb in rss.items() if split_name(n)[0] in SERVICES}
     # Target 1 counts only with every answer of both phases a 2xx.
     clean = find.get("non_2xx") == 0 and non_2xx(report.get("status_counts") or {}) == 0
     per_find = find.get("checkout_per_find")

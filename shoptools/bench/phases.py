@@ -9,14 +9,7 @@ from shoptools.bench.dataset import initialise
 from shoptools.bench.drive import Run, drive
 from shoptools.bench.load import NO_ANSWER, LoadSpec
 from shoptools.bench.options import Settings
-from shoptools.bench.stats import (
-    flag_repeats,
-    in_window,
-    latency_ms,
-    series,
-    status_counts,
-    summarize,
-)
+from shoptools.bench.stats import series, status_counts, summarize
 
 FIND_WARMUP_S = 2.0
 QUARTER_WARMUP_S = 2.0
@@ -59,7 +52,7 @@ def phase_figures(
     order the phase paid already is answered from the order's row, as cheaply as a read
     (`repeated_requests` says how many requests repeated an order; a phase runs out of fresh
     orders when --orders leaves it too few). Its per-second series counts every request."""
-    window = summarize(done.samples, warmup, seconds)
+    window = summarize(done.samples, warmup, seconds, first_requests=checkouts)
     result = {
         "requests_per_s": window["throughput"]["requests_per_s"],
         "latency_ms": window["latency_ms"],
@@ -69,11 +62,6 @@ def phase_figures(
         "series": series(done.samples, warmup, seconds),
     }
     if checkouts:
-        flagged = flag_repeats(done.samples)
-        fresh = [s for s, again in flagged if not again and in_window(s, warmup, seconds)]
-        # None when every measured request repeated one (the warmup used the fresh ones up):
-        # a p99 of nothing is not measured.
-        result["latency_ms"] = latency_ms(fresh) if fresh else dict.fromkeys(result["latency_ms"])
         result["repeated_requests"] = window["repeated_requests"]
     return result
 

@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import sys
 
+from shoptools.devstack import SERVICES
 from shoptools.replicas import split_name
 
-PYTHON_SERVICES = ("order", "stock", "payment")
 RATE_HZ = 250
 
 
@@ -27,7 +27,7 @@ def py_spy() -> str | None:
 
 class Profiler:
     def __init__(self, pids: dict[str, int], out: pathlib.Path, seconds: float) -> None:
-        self.pids = {n: pid for n, pid in pids.items() if split_name(n)[0] in PYTHON_SERVICES}
+        self.pids = {n: pid for n, pid in pids.items() if split_name(n)[0] in SERVICES}
         self.out = out
         self.seconds = seconds
         self.running: dict[str, subprocess.Popen] = {}
