@@ -30,6 +30,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from shopmesh.env import env_str
 from shopmesh.telemetry.metrics import OFF as METRICS_OFF
 from shopmesh.telemetry.metrics import parse_addr
+from shoptools.listening import PORT_WAIT_S, require_free
 from shoptools.local_broker import spawn_broker, start_broker
 from shoptools.replicas import grpc_target, replica_counts, replica_name, shifted, split_name
 from shoptools.spanner_emulator import start_emulator
@@ -200,16 +201,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
-
-
-def require_free(address: str, what: str) -> None:
-    host, _, port = address.rpartition(":")
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, int(port)))
-        except OSError as error:
-            raise SystemExit(f"{what} cannot listen on {address}: {error.strerror}") from None
 
 
 class Stack:
@@ -574,9 +565,17 @@ def run_detached(config: StackConfig) -> int:
             cwd=pathlib.Path.cwd(),
         )
     (config.run_dir / PID_FILE).write_text(str(process.pid))
-    deadline = time.monotonic() + 60
+    # Starting takes seconds; a port still held by closed connections adds up to a minute.
+    deadline = time.monotonic() + 60 + PORT_WAIT_S
     while not (config.run_dir / "ready").exists():
         if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:  # too slow: stop what it started, not leave it behind
+                process.terminate()
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                (config.run_dir / PID_FILE).unlink(missing_ok=True)
             print(log.read_text(errors="replace"), file=sys.stderr)
             print("the stack did not start", file=sys.stderr)
             return 1
