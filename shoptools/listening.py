@@ -16,6 +16,7 @@ TIME_WAIT_S = 60.0
 # How long `require_free` waits for such a port at most.
 PORT_WAIT_S = TIME_WAIT_S + 5
 _TIME_WAIT = psutil.CONN_TIME_WAIT
+_EVERY_ADDRESS = {"", "0.0.0.0", "::"}
 
 
 def wait_listening(
@@ -90,10 +91,10 @@ def _holders(host: str, port: int) -> list | None:
         connections = psutil.net_connections(kind="tcp")
     except psutil.Error:
         return None
-    overlapping = {host, "0.0.0.0", "::", f"::ffff:{host}"}
-    return [
-        c for c in connections if c.laddr and c.laddr.port == port and c.laddr.ip in overlapping
-    ]
+    on_port = [c for c in connections if c.laddr and c.laddr.port == port]
+    if host in _EVERY_ADDRESS:  # a listener on every address clashes with each of them
+        return on_port
+    return [c for c in on_port if c.laddr.ip in {host, f"::ffff:{host}", *_EVERY_ADDRESS}]
 
 
 def _held_by(holders: list | None, waited_s: float) -> str:
