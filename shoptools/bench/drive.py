@@ -62,13 +62,18 @@ class Progress:
         counts = " ".join(f"{k}:{v}" for k, v in sorted(self.collector.statuses.items()))
         line = (
             f"{phase:>8} {elapsed:6.1f}s {len(window) / span:8.0f} req/s"
-            f"  p50 {latency['p50']:7.1f} ms  p99 {latency['p99']:7.1f} ms  [{counts}]"
+            f"  p50 {_fixed(latency['p50'])} ms  p99 {_fixed(latency['p99'])} ms  [{counts}]"
         )
         print(f"\r{line:<100}" if self.tty else line, end="" if self.tty else "\n", flush=True)
 
     def finish(self) -> None:
         if self.tty:
             print(flush=True)
+
+
+def _fixed(ms: float | None) -> str:
+    """A latency in a fixed width; "-" for a span in which nothing was answered."""
+    return f"{'-':>7}" if ms is None else f"{ms:7.1f}"
 
 
 def split(spec: LoadSpec, processes: int) -> list[LoadSpec]:

@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
+from shoptools.bench.stats import ms  # noqa: E402
+
 
 def cpu_model() -> str:
     try:
@@ -92,7 +94,7 @@ def title(report: dict) -> str:
             if figures["orders_paid_per_s"] != figures["checkouts_per_s"]
             else ""
         )
-        + f", p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms"
+        + f", p50 {ms(latency['p50'])}, p99 {ms(latency['p99'])}"
     )
     ratios = []
     if (find := report.get("find_phase")) and find.get("checkout_per_find"):
@@ -121,15 +123,15 @@ def print_phases(result: dict) -> None:
     if find := result.get("find_phase"):
         latency = find["latency_ms"]
         print(
-            f"find phase: {find['requests_per_s']:.1f} GET /stock/find/s, p50 {latency['p50']} ms,"
-            f" p99 {latency['p99']} ms, {find['non_2xx']} non-2xx"
+            f"find phase: {find['requests_per_s']:.1f} GET /stock/find/s, p50 {ms(latency['p50'])},"
+            f" p99 {ms(latency['p99'])}, {find['non_2xx']} non-2xx"
             + cpu_line(find["stack_cpu_ms_per_request"])
         )
         print(f"checkouts/s (orders paid) / finds/s: {find['checkout_per_find']}")
     if quarter := result.get("quarter_rate_phase"):
         latency = quarter["latency_ms"]
         timed = (
-            f"p50 {latency['p50']} ms, p99 {latency['p99']} ms"
+            f"p50 {ms(latency['p50'])}, p99 {ms(latency['p99'])}"
             if latency["p99"] is not None
             else "latency not measured (no fresh order)"
         )
@@ -154,8 +156,8 @@ def print_phases(result: dict) -> None:
             theirs, latency = compare["throughput"], compare["latency_ms"]
             print(
                 f"compare: {compare['url']} {theirs['checkouts_per_s']:.1f} successful checkouts/s"
-                f" ({theirs['orders_paid_per_s']:.1f} orders paid/s), p50 {latency['p50']} ms, "
-                f"p99 {latency['p99']} ms, statuses {compare['status_counts']}; "
+                f" ({theirs['orders_paid_per_s']:.1f} orders paid/s), p50 {ms(latency['p50'])}, "
+                f"p99 {ms(latency['p99'])}, statuses {compare['status_counts']}; "
                 f"ratio {compare['ratio']}"
             )
     for name, figure in (result.get("targets") or {}).items():
@@ -171,8 +173,8 @@ def print_summary(result: dict, out: pathlib.Path) -> None:
         f"throughput: {figures['checkouts_per_s']:.1f} successful checkouts/s "
         f"({figures['orders_paid_per_s']:.1f} orders paid/s, {result['repeated_requests']} "
         f"repeated requests), {figures['requests_per_s']:.1f} requests/s over {duration:g} s",
-        f"latency: p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
-        f"p99 {latency['p99']} ms, max {latency['max']} ms",
+        f"latency: p50 {ms(latency['p50'])}, p95 {ms(latency['p95'])}, "
+        f"p99 {ms(latency['p99'])}, max {ms(latency['max'])}",
         f"statuses: {result['status_counts']} (with warmup: {result['status_counts_with_warmup']})",
         sep="\n",
     )

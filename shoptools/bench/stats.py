@@ -23,18 +23,25 @@ def status_counts(samples: Iterable[Sample]) -> dict[str, int]:
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 for none)."""
-    if not sorted_values:
-        return 0.0
+    """Nearest-rank percentile of already sorted values (at least one)."""
     rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
     return sorted_values[rank - 1]
 
 
-def latency_ms(samples: Iterable[Sample]) -> dict[str, float]:
+def latency_ms(samples: Iterable[Sample]) -> dict[str, float | None]:
+    """p50, p95, p99 and max in ms; each None when there is no sample: a second in which no
+    request was due, say, had no latency, and 0 would plot and print as the fastest."""
     latencies = sorted(latency for _, latency, _, _ in samples)
+    if not latencies:
+        return dict.fromkeys([*PERCENTILES, "max"])
     figures = {name: percentile(latencies, pct) for name, pct in PERCENTILES.items()}
-    figures["max"] = latencies[-1] if latencies else 0.0
+    figures["max"] = latencies[-1]
     return {name: round(value * 1000, 2) for name, value in figures.items()}
+
+
+def ms(value: float | None) -> str:
+    """A latency figure for people: "12.3 ms", or "not measured"."""
+    return "not measured" if value is None else f"{value} ms"
 
 
 def in_window(sample: Sample, warmup: float, duration: float) -> bool:
@@ -71,12 +78,11 @@ def summarize(
     samples: list[Sample], warmup: float, duration: float, *, first_requests: bool = False
 ) -> dict:
     """The measured window's figures. With `first_requests` its latency counts each id's first
-    request only (a repeat is answered from the order's row, as cheaply as a read), and is None
-    throughout when there is none: a percentile of nothing is not measured."""
+    request only (a repeat is answered from the order's row, as cheaply as a read)."""
     window = [(s, r) for s, r in flag_repeats(samples) if in_window(s, warmup, duration)]
     ok = sum(1 for s, _ in window if s[2] == 200)
     first_ok = orders_paid(window)
-    timed = [s for s, repeat in window if not (first_requests and repeat)]
+    timed = (s for s, repeat in window if not (first_requests and repeat))
     return {
         "throughput": {
             "checkouts_per_s": round(ok / duration, 1),
@@ -86,14 +92,10 @@ def summarize(
         },
         "requests": len(window),
         "repeated_requests": sum(1 for _, repeat in window if repeat),
-        "latency_ms": latency_ms(timed) if timed or not first_requests else _not_measured(),
+        "latency_ms": latency_ms(timed),
         "status_counts": status_counts(s for s, _ in window),
         "status_counts_with_warmup": status_counts(samples),
     }
-
-
-def _not_measured() -> dict[str, float | None]:
-    return dict.fromkeys([*PERCENTILES, "max"])
 
 
 def series(samples: list[Sample], warmup: float, duration: float) -> list[dict]:
