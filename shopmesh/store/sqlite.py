@@ -124,7 +124,14 @@ class SqliteStore(Generic[R]):
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            # A COMMIT that fails (a full disk, an I/O error, a deferred constraint) may leave
+            # the transaction open; every later BEGIN would then fail until a restart.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         return result
 
     def _each_in_transaction(self, works: Sequence[Callable[[R], T]]) -> list[T | Exception]:

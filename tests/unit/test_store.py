@@ -23,6 +23,7 @@ from payment_svc.accounts import DirectPayment, User
 from payment_svc.store import sqlite as payment_sqlite
 from shopmesh.errors import ShopError
 from shopmesh.store.memory import ConstraintViolation
+from shopmesh.store.sqlite import SqliteStore
 from stock_svc import inventory
 from stock_svc.inventory import Item
 from stock_svc.store import sqlite as stock_sqlite
@@ -308,3 +309,36 @@ async def test_one_work_of_a_batch_failing_unexpectedly_undoes_only_itself(order
     assert isinstance(results[1], ValueError)
     stored = await order_store.read(lambda repo: [repo.get(i) for i in ("x", "broken", "y")])
     assert [o.order_id if o else None for o in stored] == ["x", None, "y"]
+
+
+def enforce_foreign_keys(conn):
+    """Off by default, and the pragma does nothing inside a transaction: step out of the one
+    the store began, and back in."""
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN")
+
+
+async def test_a_commit_that_fails_undoes_its_work_and_leaves_the_store_usable(tmp_path):
+    """SQLite may leave a transaction open when its COMMIT fails (a full disk, an I/O error);
+    a deferred foreign key, checked only at COMMIT, fails one that way for real."""
+    schema = """
+    CREATE TABLE parent (id INTEGER PRIMARY KEY);
+    CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+    """
+    store = SqliteStore(tmp_path / "rig.sqlite3", schema, repository=lambda conn: conn)
+    await store.open()
+    await store.read(enforce_foreign_keys)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            await store.transact(lambda conn: conn.execute("INSERT INTO child VALUES (1)"))
+
+        def adopt(conn):
+            conn.execute("INSERT INTO parent VALUES (2)")
+            conn.execute("INSERT INTO child VALUES (2)")
+
+        await store.transact(adopt)  # the next transaction begins and commits
+        rows = await store.read(lambda conn: conn.execute("SELECT * FROM child").fetchall())
+        assert rows == [(2,)]  # the failed one's row is gone
+    finally:
+        await store.close()
