@@ -54,26 +54,6 @@ def public_methods(descriptor_set: bytes) -> dict[str, str]:
     return dict(sorted(methods.items()))
 
 
-def request_fields(descriptor_set: bytes) -> list[str]:
-    """Every field name of every shop request message. The REST API takes all its inputs
-    from the path; a query parameter of the same name would silently override the path, so
-    the transcoder is told to ignore them."""
-    files = _files(descriptor_set)
-    messages = {
-        f".{file.package}.{message.name}": message
-        for file in files
-        for message in file.message_type
-    }
-    return sorted(
-        {
-            field.name
-            for _, _, service in _shop_services(files)
-            for method in service.method
-            for field in messages[method.input_type].field
-        }
-    )
-
-
 TRANSCODER = "envoy.filters.http.grpc_json_transcoder"
 
 

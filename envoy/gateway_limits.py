@@ -60,6 +60,12 @@ def by_status(status: int) -> dict:
     }
 
 
+# A request whose target carries a query string (":path" is the whole target; RBAC's url_path
+# is the path without it).
+HAS_QUERY = {"name": ":path", "string_match": {"contains": "?"}}
+WITH_QUERY = {"header_filter": {"header": HAS_QUERY}}
+
+
 # Envoy's own replies on the REST listener are JSON like the services'. A request that never
 # reached a service (shed for overload, or its service unreachable) changed nothing: a 4xx,
 # never Envoy's 503, which the API keeps for "outcome unknown" (e.g. a reset mid-request).
@@ -87,7 +93,16 @@ JSON_LOCAL_REPLIES = {
             "body_format_override": refusal("RATE_LIMITED", f"rate limit exceeded; {SHED}"),
         },
         {
-            "filter": by_status(403),  # path_check, the only 403 of the REST listener
+            # path_check, the only 403 of the REST listener: for a query string, or else
+            "filter": {"and_filter": {"filters": [by_status(403), WITH_QUERY]}},
+            "status_code": 400,
+            "body_format_override": refusal(
+                "QUERY_NOT_ACCEPTED",
+                "the API takes its inputs from the path alone: a query string is refused",
+            ),
+        },
+        {
+            "filter": by_status(403),
             "status_code": 400,
             "body_format_override": refusal(
                 "INVALID_PATH", "the path has an escaped slash or is not UTF-8 once decoded"
@@ -141,7 +156,11 @@ VALID_PATH = (
 def path_check() -> dict:
     """Refuses (403, answered 400 INVALID_PATH) a REST path that is not UTF-8 once decoded:
     the transcoder would put its bytes into a protobuf string, which the service cannot
-    parse (500). An id never holds a slash, so an escaped one is refused too."""
+    parse (500). An id never holds a slash, so an escaped one is refused too. And refuses
+    (403, answered 400 QUERY_NOT_ACCEPTED) any query string: the transcoder binds a query
+    parameter to a request field by its proto name, its JSON name or either percent-encoded,
+    after the path, so `?userId=` would pay from another user's credit; no list of names to
+    ignore covers every spelling, and the API takes nothing from the query."""
     return {
         "name": "envoy.filters.http.rbac",
         "typed_config": {
@@ -155,7 +174,8 @@ def path_check() -> dict:
                                 "not_rule": {
                                     "url_path": {"path": {"safe_regex": {"regex": VALID_PATH}}}
                                 }
-                            }
+                            },
+                            {"header": HAS_QUERY},
                         ],
                         "principals": [{"any": True}],
                     }

@@ -40,7 +40,6 @@ from descriptors import (
     TRANSCODER,
     embed_descriptor,
     public_methods,
-    request_fields,
     shop_services,
 )
 from gateway_limits import (
@@ -119,9 +118,7 @@ def routes(methods: dict[str, str], timeout_s: float, stream_idle_s: float) -> d
     }
 
 
-def transcoder(
-    services: dict[str, str], descriptor_path: pathlib.Path, query_fields: list[str]
-) -> dict:
+def transcoder(services: dict[str, str], descriptor_path: pathlib.Path) -> dict:
     return {
         "name": TRANSCODER,
         "typed_config": {
@@ -130,8 +127,6 @@ def transcoder(
             "proto_descriptor": str(descriptor_path),
             "services": list(services),
             "convert_grpc_status": True,
-            "ignore_unknown_query_parameters": True,
-            "ignored_query_parameters": query_fields,
             "print_options": {
                 "preserve_proto_field_names": True,
                 "always_print_primitive_fields": True,
@@ -219,7 +214,7 @@ def build_config(
         *rate_limit(limits),
         path_check(),
         body_limit(limits),
-        transcoder(services, descriptor_path, request_fields(descriptor_set)),
+        transcoder(services, descriptor_path),
     ]
     grpc_filters = [*rate_limit(limits), body_limit(limits)]
     hcm = {**connection_limits(limits), **tracing(bool(otlp_collector), trace_sampling)}
