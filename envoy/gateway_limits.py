@@ -63,7 +63,33 @@ def by_status(status: int) -> dict:
 # A request whose target carries a query string (":path" is the whole target; RBAC's url_path
 # is the path without it).
 HAS_QUERY = {"name": ":path", "string_match": {"contains": "?"}}
-WITH_QUERY = {"header_filter": {"header": HAS_QUERY}}
+# A request with a body, once the buffer filter has read it all: it sets the length of a
+# chunked one (HTTP/1.1 chunks, or HTTP/2 frames without a content-length).
+HAS_BODY = {"name": "content-length", "range_match": {"start": 1, "end": 2**63 - 1}}
+# gRPC on the REST listener (docs/security.md) carries its messages as the body.
+IS_GRPC = {"name": "content-type", "string_match": {"prefix": "application/grpc"}}
+
+
+def by_header(header: dict, *, invert: bool = False) -> dict:
+    return {"header_filter": {"header": {**header, "invert_match": invert}}}
+
+
+def refused_with(status: int, *filters: dict) -> dict:
+    return {"and_filter": {"filters": [by_status(status), *filters]}}
+
+
+_HEX = "[0-9A-F]"
+_CONT = f"%[89AB]{_HEX}"  # a UTF-8 continuation byte, 80..BF
+# A path whose percent-escapes decode to UTF-8 (RFC 3629: no overlong forms, no surrogates,
+# nothing above U+10FFFF) and hold no escaped slash (%2F, %5C). Raw bytes above 7F never get
+# here: Envoy's codec refuses them. Factored to stay under RE2's program size limit of 100.
+VALID_PATH = (
+    "(?i)(?:[!-$&-~]"
+    f"|%(?:[013467]{_HEX}|2[0-9A-E]|5[0-9ABD-F])"
+    f"|%(?:C[2-9A-F]|D{_HEX}|E0%[AB]{_HEX}|E[1-9A-CEF]{_CONT}|ED%[89]{_HEX}"
+    f"|(?:F0%[9AB]{_HEX}|F[1-3]{_CONT}|F4%8{_HEX}){_CONT}){_CONT})*"
+)
+VALID_PATH_HEADER = {"name": ":path", "string_match": {"safe_regex": {"regex": VALID_PATH}}}
 
 
 # Envoy's own replies on the REST listener are JSON like the services'. A request that never
@@ -92,9 +118,9 @@ JSON_LOCAL_REPLIES = {
             "filter": by_status(429),  # local rate limit, the only 429 Envoy makes itself
             "body_format_override": refusal("RATE_LIMITED", f"rate limit exceeded; {SHED}"),
         },
+        # The REST listener's only 403s: path_check and body_check.
         {
-            # path_check, the only 403 of the REST listener: for a query string, or else
-            "filter": {"and_filter": {"filters": [by_status(403), WITH_QUERY]}},
+            "filter": refused_with(403, by_header(HAS_QUERY)),
             "status_code": 400,
             "body_format_override": refusal(
                 "QUERY_NOT_ACCEPTED",
@@ -102,10 +128,18 @@ JSON_LOCAL_REPLIES = {
             ),
         },
         {
-            "filter": by_status(403),
+            "filter": refused_with(403, by_header(VALID_PATH_HEADER, invert=True)),
             "status_code": 400,
             "body_format_override": refusal(
                 "INVALID_PATH", "the path has an escaped slash or is not UTF-8 once decoded"
+            ),
+        },
+        {
+            "filter": by_status(403),
+            "status_code": 400,
+            "body_format_override": refusal(
+                "BODY_NOT_ACCEPTED",
+                "the API takes its inputs from the path alone: a request body is refused",
             ),
         },
         {
@@ -140,46 +174,38 @@ def connection_limits(limits: Limits) -> dict:
     }
 
 
-_HEX = "[0-9A-F]"
-_CONT = f"%[89AB]{_HEX}"  # a UTF-8 continuation byte, 80..BF
-# A path whose percent-escapes decode to UTF-8 (RFC 3629: no overlong forms, no surrogates,
-# nothing above U+10FFFF) and hold no escaped slash (%2F, %5C). Raw bytes above 7F never get
-# here: Envoy's codec refuses them. Factored to stay under RE2's program size limit of 100.
-VALID_PATH = (
-    "(?i)(?:[!-$&-~]"
-    f"|%(?:[013467]{_HEX}|2[0-9A-E]|5[0-9ABD-F])"
-    f"|%(?:C[2-9A-F]|D{_HEX}|E0%[AB]{_HEX}|E[1-9A-CEF]{_CONT}|ED%[89]{_HEX}"
-    f"|(?:F0%[9AB]{_HEX}|F[1-3]{_CONT}|F4%8{_HEX}){_CONT}){_CONT})*"
-)
-
-
 def path_check() -> dict:
     """Refuses (403, answered 400 INVALID_PATH) a REST path that is not UTF-8 once decoded:
     the transcoder would put its bytes into a protobuf string, which the service cannot
     parse (500). An id never holds a slash, so an escaped one is refused too. And refuses
     (403, answered 400 QUERY_NOT_ACCEPTED) any query string: the transcoder binds a query
     parameter to a request field by its proto name, its JSON name or either percent-encoded,
-    after the path, so `?userId=` would pay from another user's credit; no list of names to
+    after the path, so `?userId=` paid from another user's credit; no list of names to
     ignore covers every spelling, and the API takes nothing from the query."""
+    invalid_path = {"not_rule": {"url_path": {"path": {"safe_regex": {"regex": VALID_PATH}}}}}
+    return deny("path_check", [invalid_path, {"header": HAS_QUERY}])
+
+
+def body_check() -> dict:
+    """Refuses (403, answered 400 BODY_NOT_ACCEPTED) a REST request with a body, for the same
+    reason as a query: the transcoder merges a JSON body into the request, and its collision
+    check covers only the fields in the path, so `{"quantity": 7}` made the 2023
+    `addItem/{order}/{item}` (one unit) add seven. After the buffer filter, which sets the
+    length of a chunked body. gRPC, which the REST listener also takes, is let through."""
+    with_body = {"and_rules": {"rules": [{"header": HAS_BODY}, {"not_rule": {"header": IS_GRPC}}]}}
+    return deny("body_check", [with_body])
+
+
+def deny(name: str, permissions: list[dict]) -> dict:
+    """An RBAC filter refusing (403) every request that matches one of `permissions`."""
     return {
         "name": "envoy.filters.http.rbac",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
+            "rules_stat_prefix": f"{name}.",
             "rules": {
                 "action": "DENY",
-                "policies": {
-                    "invalid-path": {
-                        "permissions": [
-                            {
-                                "not_rule": {
-                                    "url_path": {"path": {"safe_regex": {"regex": VALID_PATH}}}
-                                }
-                            },
-                            {"header": HAS_QUERY},
-                        ],
-                        "principals": [{"any": True}],
-                    }
-                },
+                "policies": {name: {"permissions": permissions, "principals": [{"any": True}]}},
             },
         },
     }

@@ -45,6 +45,7 @@ from descriptors import (
 from gateway_limits import (
     JSON_LOCAL_REPLIES,
     Limits,
+    body_check,
     body_limit,
     circuit_breakers,
     connection_limits,
@@ -214,6 +215,7 @@ def build_config(
         *rate_limit(limits),
         path_check(),
         body_limit(limits),
+        body_check(),
         transcoder(services, descriptor_path),
     ]
     grpc_filters = [*rate_limit(limits), body_limit(limits)]
