@@ -47,7 +47,7 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
         self, request: pb.BatchInitUsersRequest, context
     ) -> pb.BatchInitUsersResponse:
         batch = accounts.batch_users(request.n, request.starting_money)
-        await self._store.put_in_chunks(batch, accounts.load_users)
+        await self._store.put_in_chunks(batch, accounts.load_users, accounts.check_users)
         return pb.BatchInitUsersResponse(msg=f"Batch init for {request.n} users successful")
 
     async def FindUser(self, request: pb.FindUserRequest, context) -> pb.FindUserResponse:

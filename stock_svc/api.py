@@ -40,7 +40,7 @@ class StockApi(stock_pb2_grpc.StockServiceServicer):
         self, request: pb.BatchInitItemsRequest, context
     ) -> pb.BatchInitItemsResponse:
         batch = inventory.batch_items(request.n, request.starting_stock, request.item_price)
-        await self._store.put_in_chunks(batch, inventory.load_items)
+        await self._store.put_in_chunks(batch, inventory.load_items, inventory.check_items)
         return pb.BatchInitItemsResponse(msg=f"Batch init for {request.n} items successful")
 
     async def FindItem(self, request: pb.FindItemRequest, context) -> pb.FindItemResponse:

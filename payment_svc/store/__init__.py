@@ -24,9 +24,14 @@ class PaymentStore(Protocol):
         ...
 
     async def put_in_chunks(
-        self, rows: Iterable[Row], put: Callable[[Accounts, list[Row]], None]
+        self,
+        rows: Iterable[Row],
+        put: Callable[[Accounts, list[Row]], None],
+        check: Callable[[Accounts, list[Row]], None] | None = None,
     ) -> None:
-        """Bulk (re)initialisation; atomic per chunk, not as a whole."""
+        """Bulk (re)initialisation; atomic per chunk, not as a whole. `check` (put's refusals,
+        read-only) refusing any chunk changes nothing: it runs before the first chunk is
+        written, or in the same transaction."""
         ...
 
 

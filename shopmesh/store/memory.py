@@ -127,11 +127,20 @@ class MemoryStore(Generic[R]):
         await _suspend()
         return work(self._repository(Tables(self._opened())))
 
-    async def put_in_chunks(self, rows: Iterable[T], put: Callable[[R, list[T]], None]) -> None:
-        """Bulk load, here in one transaction (no commit size limit)."""
+    async def put_in_chunks(
+        self,
+        rows: Iterable[T],
+        put: Callable[[R, list[T]], None],
+        check: Callable[[R, list[T]], None] | None = None,
+    ) -> None:
+        """Bulk load, here in one transaction (no commit size limit): a refusal of `check`
+        (read-only) or `put` rolls back everything."""
 
         def work(repo: R) -> None:
-            put(repo, list(rows))
+            chunk = list(rows)
+            if check is not None:
+                check(repo, chunk)
+            put(repo, chunk)
 
         await self.transact(work)
 

@@ -222,10 +222,24 @@ class SpannerStore(Generic[R]):
                 log.info("read-only transaction lost (%s); reading again", error)
         raise AssertionError("unreachable")
 
-    async def put_in_chunks(self, rows: Iterable[Row], put: Callable[[R, list[Row]], None]) -> None:
+    async def put_in_chunks(
+        self,
+        rows: Iterable[Row],
+        put: Callable[[R, list[Row]], None],
+        check: Callable[[R, list[Row]], None] | None = None,
+    ) -> None:
         """Bulk load: one transaction per chunk, so no commit nears the mutation limit.
-        Not atomic as a whole, which suits (re)initialising data."""
-        for chunk in _chunks(iter(rows), BULK_CHUNK_ROWS):
+
+        Not atomic as a whole. So that a refusal changes nothing, `check` (put's refusals,
+        read-only) runs over every chunk in one snapshot before the first chunk is written;
+        the rows are kept in memory for that. What is still not atomic: a write that lands
+        between the check and a later chunk (a checkout's hold) can make `put` refuse that
+        chunk after the earlier ones committed. `put` must therefore check its chunk again."""
+        chunks: Iterable[list[Row]] = _chunks(iter(rows), BULK_CHUNK_ROWS)
+        if check is not None:
+            chunks = list(chunks)
+            await self.read(_checking(check, chunks))
+        for chunk in chunks:
             await self.transact(_putting(put, chunk))
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
@@ -239,6 +253,17 @@ class SpannerStore(Generic[R]):
 def _putting(put: Callable[[R, list[Row]], None], chunk: list[Row]) -> Callable[[R], None]:
     def work(repo: R) -> None:
         put(repo, chunk)
+
+    return work
+
+
+def _checking(
+    check: Callable[[R, list[Row]], None], chunks: list[list[Row]]
+) -> Callable[[R], None]:
+    def work(repo: R) -> None:
+        # Chunk by chunk, so that no query carries more ids than a write's chunk does.
+        for chunk in chunks:
+            check(repo, chunk)
 
     return work
 

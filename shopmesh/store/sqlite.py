@@ -77,17 +77,28 @@ class SqliteStore(Generic[R]):
         """Run `work` against one consistent snapshot."""
         return await self._run(self._in_transaction, "BEGIN", work)
 
-    async def put_in_chunks(self, rows: Iterable[T], put: Callable[[R, list[T]], None]) -> None:
-        """Bulk load, here in one transaction: SQLite has no commit size limit."""
+    async def put_in_chunks(
+        self,
+        rows: Iterable[T],
+        put: Callable[[R, list[T]], None],
+        check: Callable[[R, list[T]], None] | None = None,
+    ) -> None:
+        """Bulk load, here in one transaction: SQLite has no commit size limit. A refusal of
+        `check` (read-only) or `put` in any chunk rolls back all of them."""
+
+        def put_checked(repo: R, chunk: list[T]) -> None:
+            if check is not None:
+                check(repo, chunk)
+            put(repo, chunk)
 
         def work(repo: R) -> None:
             chunk: list[T] = []
             for row in rows:
                 chunk.append(row)
                 if len(chunk) == 10_000:
-                    put(repo, chunk)
+                    put_checked(repo, chunk)
                     chunk = []
-            put(repo, chunk)
+            put_checked(repo, chunk)
 
         await self.transact(work)
 

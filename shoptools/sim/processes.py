@@ -108,9 +108,9 @@ class ProcessStore:
             raise ProcessDead(self._owner.name)
         return results
 
-    async def put_in_chunks(self, rows, put):
+    async def put_in_chunks(self, rows, put, check=None):
         await self._io()
-        return await self._store.put_in_chunks(rows, put)
+        return await self._store.put_in_chunks(rows, put, check)
 
 
 class Service:

@@ -24,9 +24,14 @@ class StockStore(Protocol):
         ...
 
     async def put_in_chunks(
-        self, rows: Iterable[Row], put: Callable[[Items, list[Row]], None]
+        self,
+        rows: Iterable[Row],
+        put: Callable[[Items, list[Row]], None],
+        check: Callable[[Items, list[Row]], None] | None = None,
     ) -> None:
-        """Bulk (re)initialisation; atomic per chunk, not as a whole."""
+        """Bulk (re)initialisation; atomic per chunk, not as a whole. `check` (put's refusals,
+        read-only) refusing any chunk changes nothing: it runs before the first chunk is
+        written, or in the same transaction."""
         ...
 
 

@@ -65,6 +65,22 @@ def test_batch_users_refuses_bad_arguments(args, reason):
     assert info.value.reason == reason
 
 
+async def test_check_users_refuses_what_would_not_fit_beside_held_credit_and_writes_nothing(bank):
+    reserve = partial(
+        accounts.reserve_credit, txn_id="t1", user_id="1", order_id="o1", amount=5, now=0.0
+    )
+    await bank.transact(reserve)
+    before = await bank.read(accounts_now)
+    over = [User("0", MAX_INT32), User("1", MAX_INT32 - 4)]
+    with pytest.raises(ShopError) as info:
+        await bank.transact(partial(accounts.check_users, batch=over))
+    assert info.value.reason == "CREDIT_OVERFLOW"
+
+    fits = [User("0", MAX_INT32), User("1", MAX_INT32 - 5)]
+    await bank.transact(partial(accounts.check_users, batch=fits))
+    assert await bank.read(accounts_now) == before
+
+
 async def test_add_funds_up_to_the_32_bit_limit(bank):
     assert (await bank.transact(call(accounts.add_funds, amount=25))).credit == 75
     await bank.transact(call(accounts.add_funds, user_id="1", amount=MAX_INT32 - 50))

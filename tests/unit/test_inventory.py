@@ -72,6 +72,19 @@ def test_batch_items_refuses_bad_arguments(args, reason):
     assert info.value.reason == reason
 
 
+async def test_check_items_refuses_what_would_not_fit_beside_held_units_and_writes_nothing(shop):
+    await shop.transact(partial(inventory.reserve_stock, txn_id="t1", lines={"1": 5}, now=0.0))
+    before = await shop.read(items_now)
+    over = [Item("0", MAX_INT32, 1), Item("1", MAX_INT32 - 4, 1)]
+    with pytest.raises(ShopError) as info:
+        await shop.transact(partial(inventory.check_items, batch=over))
+    assert info.value.reason == "STOCK_OVERFLOW"
+
+    fits = [Item("0", MAX_INT32, 1), Item("1", MAX_INT32 - 5, 1)]
+    await shop.transact(partial(inventory.check_items, batch=fits))
+    assert await shop.read(items_now) == before
+
+
 async def test_add_stock_raises_stock_up_to_the_32_bit_limit(shop):
     item = await shop.transact(call(inventory.add_stock, amount=5))
     assert item.stock == 15

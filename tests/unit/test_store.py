@@ -21,7 +21,7 @@ from order_svc.store import sqlite as order_sqlite
 from payment_svc import accounts
 from payment_svc.accounts import DirectPayment, User
 from payment_svc.store import sqlite as payment_sqlite
-from shopmesh.errors import ShopError
+from shopmesh.errors import FailedPrecondition, ShopError
 from shopmesh.store.memory import ConstraintViolation
 from shopmesh.store.sqlite import SqliteStore
 from stock_svc import inventory
@@ -157,6 +157,24 @@ async def test_batch_init_again_resets_the_items_it_covers(stock_store):
         Item("1", 5, 1),
         Item("2", 6, 7),
     ]
+
+
+def refuse_item_1200(items, chunk):
+    if any(item.item_id == "1200" for item in chunk):
+        raise FailedPrecondition("REFUSED", "item 1200 is refused")
+
+
+async def test_a_bulk_load_whose_check_refuses_a_later_chunk_writes_nothing(stock_store):
+    # 1,500 rows are two of Spanner's chunks, and the refused row is in the second: the check
+    # must refuse before the first chunk is written, though `put` itself never refuses.
+    with pytest.raises(FailedPrecondition):
+        await stock_store.put_in_chunks(
+            inventory.batch_items(1_500, 10, 1), put_items, refuse_item_1200
+        )
+    assert await stock_store.read(lambda items: items.get("0")) is None
+
+    await stock_store.put_in_chunks(inventory.batch_items(2, 10, 1), put_items, refuse_item_1200)
+    assert await stock_store.read(lambda items: items.get("1")) == Item("1", 10, 1)
 
 
 # --- concurrency ------------------------------------------------------------------------------
