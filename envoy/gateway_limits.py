@@ -66,8 +66,13 @@ HAS_QUERY = {"name": ":path", "string_match": {"contains": "?"}}
 # A request with a body, once the buffer filter has read it all: it sets the length of a
 # chunked one (HTTP/1.1 chunks, or HTTP/2 frames without a content-length).
 HAS_BODY = {"name": "content-length", "range_match": {"start": 1, "end": 2**63 - 1}}
-# gRPC on the REST listener (docs/security.md) carries its messages as the body.
-IS_GRPC = {"name": "content-type", "string_match": {"prefix": "application/grpc"}}
+# gRPC on the REST listener (docs/security.md) carries its messages as the body. Exactly the
+# content types the transcoder passes through untranscoded (Envoy's hasGrpcContentType):
+# anything else with a body, grpc-web or `application/grpc;x=1` included, is transcoded.
+IS_GRPC = {
+    "name": "content-type",
+    "string_match": {"safe_regex": {"regex": r"application/grpc(\+.*)?"}},
+}
 
 
 def by_header(header: dict, *, invert: bool = False) -> dict:

@@ -38,6 +38,30 @@ def test_any_body_is_refused_even_one_that_agrees_with_the_path(shop: Shop):
     assert shop.credit(user) == 50
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/grpc-web",
+        "application/grpc-web+json",
+        "application/grpc;x=1",
+        "application/grpcx",
+    ],
+)
+def test_a_body_that_only_looks_like_grpc_is_refused_too(shop: Shop, content_type: str):
+    """The transcoder passes through exactly application/grpc and application/grpc+...; it
+    transcodes anything else, so only those may carry a body."""
+    item = shop.create_item(price=3, stock=10)
+    order = shop.create_order(shop.create_user())
+    refused_for_its_body(
+        shop.http.post(
+            f"/orders/addItem/{order}/{item}",
+            content=b'{"quantity": 7}',
+            headers={"content-type": content_type},
+        )
+    )
+    assert shop.order(order)["items"] == []
+
+
 def test_a_chunked_body_is_refused_too(shop: Shop):
     item = shop.create_item(stock=10)
 
