@@ -5,6 +5,7 @@ Servers install `ErrorTranslator`, so handlers simply raise `ShopError`. Clients
 """
 
 import logging
+import traceback
 
 import grpc
 from google.protobuf import any_pb2
@@ -117,6 +118,13 @@ class TolerantDeserializer:
             return Undecodable(str(error) or type(error).__name__)
 
 
+def _from_generated_base(error: NotImplementedError) -> bool:
+    """Raised by the generated servicer base (a `*_pb2_grpc` module) for a method no servicer
+    defines, rather than by our code or a library's: only that one means "no such method"."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].filename.endswith("_pb2_grpc.py")
+
+
 class ErrorTranslator(grpc.aio.ServerInterceptor):
     """Turns a ShopError raised by any unary handler into a rich gRPC status, and a request
     that does not parse into INVALID_ARGUMENT (INVALID_REQUEST)."""
@@ -141,11 +149,16 @@ class ErrorTranslator(grpc.aio.ServerInterceptor):
             except ShopError as error:
                 log.debug("%s refused: %r", handler_call_details.method, error)
                 await context.abort_with_status(to_status(error, domain))
-            except NotImplementedError:
-                # A method of the proto no servicer implements (the deprecated reservation
-                # RPCs): the generated base raises this; it is the caller's to know, not a bug.
+            except NotImplementedError as error:
                 method = handler_call_details.method
-                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented")
+                if _from_generated_base(error):
+                    # A method of the proto no servicer implements (the deprecated reservation
+                    # RPCs): the caller's to know, not a bug of ours.
+                    await context.abort(
+                        grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented"
+                    )
+                log.exception("%s failed", method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the logs")
             except Exception:
                 # A bug: the details go to the log, never to the client.
                 log.exception("%s failed", handler_call_details.method)
