@@ -5,7 +5,7 @@ transaction, so a read-check-write here is atomic whatever the store.
 """
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from shopmesh.errors import AlreadyExists, FailedPrecondition, NotFound
 from shopmesh.events.audit import Event, Recorder, user_key
 from shopmesh.participant import reservations
 from shopmesh.participant.reservations import Reservation, Reservations, State
+from shopmesh.store.bulk import Regenerated
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
 
@@ -85,10 +86,10 @@ def check_users(accounts: Accounts, batch: list[User]) -> None:
         _check_room(user, 0)
 
 
-def batch_users(n: int, starting_money: int) -> Iterator[User]:
+def batch_users(n: int, starting_money: int) -> Regenerated[User]:
     require_positive(n, "n", "INVALID_COUNT")
     require_non_negative(starting_money, "starting_money", "INVALID_AMOUNT")
-    return (User(str(i), starting_money) for i in range(n))
+    return Regenerated(lambda: (User(str(i), starting_money) for i in range(n)))
 
 
 def find_user(accounts: Accounts, user_id: str) -> User:

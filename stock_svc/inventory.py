@@ -5,7 +5,7 @@ transaction, so a read-check-write here is atomic whatever the store.
 """
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from shopmesh.errors import FailedPrecondition, NotFound
 from shopmesh.events.audit import Event, Recorder, item_key
 from shopmesh.participant import reservations
 from shopmesh.participant.reservations import Reservation, Reservations
+from shopmesh.store.bulk import Regenerated
 from shopmesh.validation import checked_sum, require_id, require_non_negative, require_positive
 
 
@@ -72,11 +73,11 @@ def check_items(items: Items, batch: list[Item]) -> None:
         _check_room(item, 0)
 
 
-def batch_items(n: int, starting_stock: int, item_price: int) -> Iterator[Item]:
+def batch_items(n: int, starting_stock: int, item_price: int) -> Regenerated[Item]:
     require_positive(n, "n", "INVALID_COUNT")
     require_non_negative(starting_stock, "starting_stock", "INVALID_AMOUNT")
     require_non_negative(item_price, "item_price", "INVALID_PRICE")
-    return (Item(str(i), starting_stock, item_price) for i in range(n))
+    return Regenerated(lambda: (Item(str(i), starting_stock, item_price) for i in range(n)))
 
 
 def find_item(items: Items, item_id: str) -> Item:

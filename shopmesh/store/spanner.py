@@ -231,15 +231,17 @@ class SpannerStore(Generic[R]):
         """Bulk load: one transaction per chunk, so no commit nears the mutation limit.
 
         Not atomic as a whole. So that a refusal changes nothing, `check` (put's refusals,
-        read-only) runs over every chunk in one snapshot before the first chunk is written;
-        the rows are kept in memory for that. What is still not atomic: a write that lands
-        between the check and a later chunk (a checkout's hold) can make `put` refuse that
-        chunk after the earlier ones committed. `put` must therefore check its chunk again."""
-        chunks: Iterable[list[Row]] = _chunks(iter(rows), BULK_CHUNK_ROWS)
+        read-only) runs over every chunk in one snapshot before the first chunk is written:
+        the rows are read twice, so with a check they must be made again on each iteration
+        (shopmesh.store.bulk.Regenerated), never held all at once. What is still not atomic:
+        a write that lands between the check and a later chunk (a checkout's hold) can make
+        `put` refuse that chunk after the earlier ones committed. `put` must therefore check
+        its chunk again."""
         if check is not None:
-            chunks = list(chunks)
-            await self.read(_checking(check, chunks))
-        for chunk in chunks:
+            if iter(rows) is rows:
+                raise TypeError("a checked bulk load reads its rows twice: not an iterator")
+            await self.read(_checking(check, rows))
+        for chunk in _chunks(iter(rows), BULK_CHUNK_ROWS):
             await self.transact(_putting(put, chunk))
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
@@ -257,12 +259,10 @@ def _putting(put: Callable[[R, list[Row]], None], chunk: list[Row]) -> Callable[
     return work
 
 
-def _checking(
-    check: Callable[[R, list[Row]], None], chunks: list[list[Row]]
-) -> Callable[[R], None]:
+def _checking(check: Callable[[R, list[Row]], None], rows: Iterable[Row]) -> Callable[[R], None]:
     def work(repo: R) -> None:
         # Chunk by chunk, so that no query carries more ids than a write's chunk does.
-        for chunk in chunks:
+        for chunk in _chunks(iter(rows), BULK_CHUNK_ROWS):
             check(repo, chunk)
 
     return work
