@@ -575,7 +575,8 @@ def run_detached(config: StackConfig) -> int:
                     process.wait(30)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
-                (config.run_dir / PID_FILE).unlink(missing_ok=True)
+            # Gone either way: a pid left behind would make `down` signal whoever reuses it.
+            (config.run_dir / PID_FILE).unlink(missing_ok=True)
             print(log.read_text(errors="replace"), file=sys.stderr)
             print("the stack did not start", file=sys.stderr)
             return 1

@@ -51,7 +51,7 @@ def require_free(address: str, what: str, wait_s: float = PORT_WAIT_S, poll_s: f
     deadline = time.monotonic() + wait_s
     waiting = False
     while True:
-        error = _bind_error(host, port)
+        error = bind_error(host, port)
         if error is None:
             if waiting:
                 print(f"{address} is free", file=sys.stderr, flush=True)
@@ -73,7 +73,7 @@ def require_free(address: str, what: str, wait_s: float = PORT_WAIT_S, poll_s: f
         time.sleep(poll_s)
 
 
-def _bind_error(host: str, port: int) -> OSError | None:
+def bind_error(host: str, port: int) -> OSError | None:
     """Binding as the services' listeners do (SO_REUSEADDR): None if it would succeed."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

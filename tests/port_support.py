@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from shoptools.listening import bind_error
+
 
 def port_in_time_wait() -> int:
     """The client bound the port, connected and closed first: its side keeps TIME-WAIT."""
@@ -30,10 +32,4 @@ def port_in_time_wait() -> int:
 
 def bind_refused(port: int) -> bool:
     """Whether a listener, binding as the services' do (SO_REUSEADDR), is refused the port."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
+    return bind_error("127.0.0.1", port) is not None

@@ -244,3 +244,9 @@ def test_generated_envoy_config_validates(tmp_path: pathlib.Path, stats: str):
     clusters = {item["name"] for item in resources["clusters"]}
     assert listeners == ({"rest", "grpc", "stats"} if stats == "on" else {"rest", "grpc"})
     assert ("envoy_admin" in clusters) == (stats == "on")
+    # The REST listener's local replies tell its 403s apart by the request alone (a query,
+    # an invalid path, else a body): that holds while these two are its only RBAC filters.
+    (rest_listener,) = (item for item in resources["listeners"] if item["name"] == "rest")
+    filters = rest_listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]
+    prefixes = [f["typed_config"].get("rules_stat_prefix") for f in filters if "rbac" in f["name"]]
+    assert prefixes == ["path_check.", "body_check."]

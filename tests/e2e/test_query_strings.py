@@ -40,7 +40,7 @@ def test_checkout_with_a_query_pays_no_order(shop: Shop):
     assert (shop.credit(buyer), shop.credit(victim), shop.stock(item)) == (10, 10, 10)
 
 
-def test_create_order_with_a_query_creates_none(shop: Shop):
+def test_create_order_with_a_query_is_refused_by_the_gateway(shop: Shop):
     me, other = shop.create_user(), shop.create_user()
     refused_for_its_query(shop.http.post(f"/orders/create/{me}", params={"userId": other}))
 
