@@ -149,19 +149,16 @@ class ErrorTranslator(grpc.aio.ServerInterceptor):
             except ShopError as error:
                 log.debug("%s refused: %r", handler_call_details.method, error)
                 await context.abort_with_status(to_status(error, domain))
-            except NotImplementedError as error:
+            except Exception as error:
                 method = handler_call_details.method
-                if _from_generated_base(error):
+                if isinstance(error, NotImplementedError) and _from_generated_base(error):
                     # A method of the proto no servicer implements (the deprecated reservation
                     # RPCs): the caller's to know, not a bug of ours.
                     await context.abort(
                         grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented"
                     )
-                log.exception("%s failed", method)
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the logs")
-            except Exception:
                 # A bug: the details go to the log, never to the client.
-                log.exception("%s failed", handler_call_details.method)
+                log.exception("%s failed", method)
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the logs")
 
         return grpc.unary_unary_rpc_method_handler(
